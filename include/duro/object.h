@@ -1,0 +1,138 @@
+// The native Durable Object SDK: duro::DurableObject (what a C++ object class implements),
+// duro::ObjectState (its `ctx`: ID, blockConcurrencyWhile, waitUntil), and duro::Env with
+// duro::Namespace and duro::Stub (how a Worker or an object reaches other objects).
+//
+//   class Counter : public duro::DurableObject {
+//    public:
+//     Counter(duro::ObjectState& state, duro::Env& env) : state_(state) {}
+//     duro::Task<duro::Response> fetch(duro::Request req) override {
+//       co_return duro::Response::text(std::to_string(++n_));
+//     }
+//    private:
+//     duro::ObjectState& state_;
+//     int n_ = 0;
+//   };
+//
+// Threading: an object instance lives on one shard thread for its whole life; every event for it
+// (fetch, later alarm and WebSocket events) runs there, one at a time, interleaving only where a
+// handler co_awaits something that really suspends (a call to another object, a timer). Handlers
+// may throw: the exception fails that event only (the caller sees it; at the HTTP edge it is a
+// 500) and the object stays usable.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "duro/http.h"
+#include "duro/id.h"
+#include "duro/status.h"
+#include "duro/task.h"
+
+namespace duro {
+
+class Env;
+
+// Work that has already started (unlike a Task, which starts when awaited): co_await it to wait
+// for its outcome (errors are rethrown), or drop it and let it finish on its own.
+class Started {
+ public:
+  explicit Started(Task<void> waiter) : waiter_(std::move(waiter)) {}
+  auto operator co_await() && noexcept { return std::move(waiter_).operator co_await(); }
+
+ private:
+  Task<void> waiter_;
+};
+
+// The per-instance context handed to an object's constructor (Cloudflare's `ctx` / `state`).
+// Valid for the instance's lifetime; call only on the object's shard.
+class ObjectState {
+ public:
+  virtual ~ObjectState() = default;
+
+  virtual const ObjectId& id() const = 0;
+  // The namespace (binding) this object belongs to.
+  virtual const std::string& namespaceName() const = 0;
+
+  // Runs `fn` now and delivers no other event to this object until its Task settles (the input
+  // gate stays locked). Usable from the constructor, where the returned Task may be dropped, or
+  // co_awaited from a handler. If `fn` throws, the object is reset: the instance is discarded and
+  // the next event constructs a new one; awaiting the result rethrows the error.
+  virtual Started blockConcurrencyWhile(std::function<Task<void>()> fn) = 0;
+
+  // Keeps the object alive (not evicted) until `task` settles. Errors are logged.
+  virtual void waitUntil(Task<void> task) = 0;
+};
+
+// What a native Durable Object class implements.
+class DurableObject {
+ public:
+  virtual ~DurableObject() = default;
+  // Handles one HTTP request sent to this object through a stub.
+  virtual Task<Response> fetch(Request request) = 0;
+};
+
+class Namespace;
+
+// A client for one object: calls made through it reach the object's shard, in order.
+// Cheap to copy; usable from any shard thread.
+class Stub {
+ public:
+  Stub(Namespace* ns, ObjectId id) : ns_(ns), id_(std::move(id)) {}
+  const ObjectId& id() const { return id_; }
+  // Sends `request` to the object's fetch handler. Throws duro::Error if the object is
+  // overloaded (status kOverloaded), the handler threw (its message), or the server is stopping.
+  Task<Response> fetch(Request request) const;
+
+ private:
+  Namespace* ns_;
+  ObjectId id_;
+};
+
+// One Durable Object namespace as bound in `env` (Cloudflare's DurableObjectNamespace).
+// Thread-safe: usable from every shard.
+class Namespace {
+ public:
+  virtual ~Namespace() = default;
+  virtual const std::string& name() const = 0;
+  virtual ObjectId idFromName(std::string_view name) const = 0;
+  virtual ObjectId newUniqueId() const = 0;
+  // Throws duro::Error (kInvalidArgument) for a malformed ID or one of another namespace.
+  virtual ObjectId idFromString(std::string_view text) const = 0;
+  Stub get(const ObjectId& id) { return Stub(this, id); }
+  Stub getByName(std::string_view name) { return get(idFromName(name)); }
+
+  // Delivers a fetch to the object `id` (what Stub::fetch calls).
+  virtual Task<Response> fetchObject(ObjectId id, Request request) = 0;
+};
+
+inline Task<Response> Stub::fetch(Request request) const {
+  return ns_->fetchObject(id_, std::move(request));
+}
+
+// The bindings visible to the Worker and to every object. Thread-safe and immutable once the
+// server has started.
+class Env {
+ public:
+  virtual ~Env() = default;
+  // The namespace bound as `binding`; throws duro::Error (kNotFound) if there is none.
+  virtual Namespace& ns(std::string_view binding) const = 0;
+  // A configured variable, if set.
+  virtual std::optional<std::string> var(std::string_view name) const = 0;
+};
+
+// Makes an object instance; called on the object's shard when its first event arrives.
+using ObjectFactory = std::function<std::unique_ptr<DurableObject>(ObjectState&, Env&)>;
+
+// The Worker's fetch handler: routes an incoming HTTP request (usually to an object's stub).
+// Runs on the shard that accepted the connection.
+using WorkerFetch = std::function<Task<Response>(Request, Env&)>;
+
+// Suspends the calling handler for `ms` milliseconds on its shard's event loop (like awaiting
+// setTimeout). Other events may be delivered to the object meanwhile.
+Task<void> sleepFor(std::chrono::milliseconds ms);
+
+}  // namespace duro

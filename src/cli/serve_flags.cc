@@ -1,0 +1,73 @@
+// Implementation of the serve flags (serve_flags.h).
+#include "cli/serve_flags.h"
+
+#include <iostream>
+
+#include "base/log.h"
+
+namespace duro::cli {
+
+void ServeFlags::addTo(CLI::App& app) {
+  app.add_option("--listen", listen, "HOST:PORT to serve HTTP on")->capture_default_str();
+  app.add_option("--data", data, "data directory (created if missing)")->capture_default_str();
+  app.add_option("--threads", threads, "shard threads (0 = one per core)")
+      ->capture_default_str()
+      ->check(CLI::Range(0u, 1024u));
+  app.add_option("--idle-timeout-ms", idleTimeoutMs, "evict objects idle this long")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, int64_t{86400000}));
+  app.add_option("--max-queue", maxQueue,
+                 "events waiting per object before callers get 503 overloaded")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, int64_t{10000000}));
+  app.add_option("--max-header-bytes", maxHeaderBytes, "request header limit (431 beyond)")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1024}, int64_t{1} << 24));
+  app.add_option("--max-body-bytes", maxBodyBytes, "request body limit (413 beyond)")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{0}, int64_t{1} << 32));
+  app.add_option("--shutdown-timeout-ms", shutdownTimeoutMs,
+                 "how long in-flight requests may take after SIGTERM")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{0}, int64_t{3600000}));
+  app.add_option("--log-level", logLevel, "debug, info, warn, error or off")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"debug", "info", "warn", "error", "off"}));
+}
+
+Status ServeFlags::toOptions(ServerOptions& options) const {
+  if (Status s = parseListenAddress(listen, options); !s) return s;
+  if (data.empty()) return Status::invalidArgument("--data must not be empty");
+  options.dataDir = data;
+  options.threads = threads;
+  options.idleTimeout = std::chrono::milliseconds(idleTimeoutMs);
+  options.maxQueuedEventsPerObject = static_cast<size_t>(maxQueue);
+  options.maxHeaderBytes = static_cast<size_t>(maxHeaderBytes);
+  options.maxBodyBytes = static_cast<size_t>(maxBodyBytes);
+  options.shutdownTimeout = std::chrono::milliseconds(shutdownTimeoutMs);
+  base::LogLevel level;
+  if (!base::parseLogLevel(logLevel, &level)) {
+    return Status::invalidArgument("--log-level: unknown level " + logLevel);
+  }
+  base::setLogLevel(level);
+  return Status::ok();
+}
+
+int parseOrExit(CLI::App& app, int argc, char** argv) {
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << app.get_name() << ": " << e.what() << "\n"
+              << "Run with --help for usage.\n";
+    return 2;
+  }
+  return -1;
+}
+
+}  // namespace duro::cli

@@ -1,0 +1,34 @@
+// The flags of `duro serve` (and of programs embedding duro::Server, like the native-counter
+// example): --listen, --data, --threads, --idle-timeout-ms, limits, --log-level. Registers them on
+// a CLI11 app and turns the parsed values into ServerOptions, with a clear error for bad values.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <string>
+
+#include "duro/server.h"
+
+namespace duro::cli {
+
+struct ServeFlags {
+  std::string listen = "127.0.0.1:8787";
+  std::string data = "./data";
+  unsigned threads = 0;
+  int64_t idleTimeoutMs = 10000;
+  int64_t maxQueue = 1000;
+  int64_t maxHeaderBytes = 32 * 1024;
+  int64_t maxBodyBytes = 16 * 1024 * 1024;
+  int64_t shutdownTimeoutMs = 30000;
+  std::string logLevel = "info";
+
+  // Adds the options to `app` (or a subcommand).
+  void addTo(CLI::App& app);
+  // Validates and converts; sets the process log level as a side effect.
+  Status toOptions(ServerOptions& options) const;
+};
+
+// Parses argv with `app`; on --help/--version prints and returns 0, on a bad flag prints the
+// error (and a hint) to stderr and returns 2, otherwise returns -1 (go on).
+int parseOrExit(CLI::App& app, int argc, char** argv);
+
+}  // namespace duro::cli

@@ -1,0 +1,32 @@
+// Implementation of FetchEvent (fetch_event.h).
+#include "runtime/fetch_event.h"
+
+#include "runtime/object_host.h"
+
+namespace duro::runtime {
+
+Task<void> FetchEvent::run(ObjectHost& host, DurableObject& object) {
+  Result<Response> outcome = Status::internal("the fetch handler returned no response");
+  try {
+    outcome = co_await object.fetch(std::move(request_));
+  } catch (const Error& e) {
+    outcome = e.status();
+  } catch (const std::exception& e) {
+    outcome = Status::internal(e.what());
+  } catch (...) {
+    outcome = Status::internal("the fetch handler threw a non-standard exception");
+  }
+  if (!outcome.isOk() && !outcome.status().isOverloaded()) {
+    host.logError("fetch handler failed: " + outcome.status().message());
+  }
+  host.outputGate().whenDurable(
+      [reply = std::move(reply_), outcome = std::move(outcome)](const Status& gate) mutable {
+        if (!gate.isOk()) {
+          reply(gate);
+        } else {
+          reply(std::move(outcome));
+        }
+      });
+}
+
+}  // namespace duro::runtime

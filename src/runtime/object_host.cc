@@ -1,0 +1,205 @@
+// Implementation of ObjectHost (object_host.h).
+//
+// NOTES ON EVENT DELIVERY
+//  1. Events for one object are started in arrival order. An event starts only while the input gate
+//     is open; a started event runs until it finishes or suspends, and only then may the next one
+//     start (interleaving happens at real suspension points, never inside synchronous code).
+//  2. At most maxQueuedEventsPerObject events wait in the queue; one more is failed at once as
+//     overloaded (nothing else about the object changes).
+//  3. The instance is constructed lazily by pump() right before the first event that needs it. If
+//     the constructor locked the input gate (blockConcurrencyWhile), delivery waits for it.
+//  4. A running event holds a reference to the instance it started on, so reset() can drop the
+//     instance at any time without freeing memory under a running handler.
+//  5. The host is idle (evictable) only with nothing queued, running, gated, held at the output gate
+//     or pending in waitUntil. Only the shard evicts, and only idle hosts; so no coroutine of this
+//     host is ever suspended when the host is destroyed (except at process shutdown).
+//
+// LIFECYCLE
+//   (no host) --deliver--> queued --pump/construct()--> live --eventFinished/updateIdle()--> idle
+//   idle --enqueue()--> live            idle --Shard::sweepIdle() after idleTimeout--> (no host)
+//   live --reset()--> live without instance (next pump() constructs again)
+#include "runtime/object_host.h"
+
+#include <exception>
+
+#include "base/log.h"
+#include "runtime/shard.h"
+
+namespace duro::runtime {
+
+ObjectHost::ObjectHost(Shard& shard, const NamespaceEntry& ns, ObjectId id)
+    : shard_(shard), ns_(ns), id_(std::move(id)), inputGate_([this] { pump(); }) {}
+
+ObjectHost::~ObjectHost() {
+  if (instance_) shard_.stats().liveObjects.fetch_sub(1, std::memory_order_relaxed);
+  for (auto& event : queue_) event->fail(Status::unavailable("the server is shutting down"));
+}
+
+void ObjectHost::enqueue(std::unique_ptr<ObjectEvent> event) {
+  if (queue_.size() >= shard_.maxQueuedEventsPerObject()) {
+    shard_.stats().overloadRejections.fetch_add(1, std::memory_order_relaxed);
+    event->fail(Status::overloaded("Durable Object is overloaded. Too many requests queued."));
+    return;
+  }
+  queue_.push_back(std::move(event));
+  pump();
+}
+
+bool ObjectHost::isIdle() const noexcept {
+  return running_ == 0 && waitUntil_ == 0 && queue_.empty() && inputGate_.isOpen() &&
+         outputGate_.heldOutputs() == 0;
+}
+
+bool ObjectHost::construct() {
+  try {
+    std::unique_ptr<DurableObject> made = ns_.factory(*this, shard_.env());
+    if (!made) throw Error(Status::internal("the object factory returned null"));
+    instance_ = std::move(made);
+  } catch (const std::exception& e) {
+    std::string message = std::string("the object's constructor threw: ") + e.what();
+    logError(message);
+    std::unique_ptr<ObjectEvent> event = std::move(queue_.front());
+    queue_.pop_front();
+    event->fail(Status::internal(message));
+    return false;
+  }
+  shard_.stats().liveObjects.fetch_add(1, std::memory_order_relaxed);
+  shard_.stats().objectsConstructed.fetch_add(1, std::memory_order_relaxed);
+  return true;
+}
+
+void ObjectHost::pump() {
+  if (pumping_) return;  // the outer pump() loop picks up whatever changed
+  pumping_ = true;
+  while (!queue_.empty() && inputGate_.isOpen()) {
+    if (!instance_) {
+      if (!construct()) continue;
+      if (!inputGate_.isOpen()) break;  // the constructor called blockConcurrencyWhile
+    }
+    std::unique_ptr<ObjectEvent> event = std::move(queue_.front());
+    queue_.pop_front();
+    ++running_;
+    runEvent(this, std::move(event), instance_);
+  }
+  pumping_ = false;
+  updateIdle();
+}
+
+detail::Detached ObjectHost::runEvent(ObjectHost* host, std::unique_ptr<ObjectEvent> event,
+                                      std::shared_ptr<DurableObject> instance) {
+  try {
+    co_await event->run(*host, *instance);
+  } catch (const std::exception& e) {
+    host->logError(std::string("event failed: ") + e.what());
+  } catch (...) {
+    host->logError("event failed with a non-standard exception");
+  }
+  event.reset();
+  instance.reset();
+  host->eventFinished();
+}
+
+void ObjectHost::eventFinished() {
+  --running_;
+  pump();
+}
+
+void ObjectHost::updateIdle() {
+  bool idle = isIdle();
+  if (idle && !inIdleList) {
+    shard_.markIdle(*this);
+  } else if (!idle && inIdleList) {
+    shard_.markBusy(*this);
+  }
+}
+
+void ObjectHost::reset(const Status& why) {
+  logError("object reset: " + why.message());
+  if (instance_) {
+    instance_.reset();
+    shard_.stats().liveObjects.fetch_sub(1, std::memory_order_relaxed);
+  }
+  ++generation_;
+  outputGate_.reset();
+}
+
+void ObjectHost::logError(const std::string& message) const {
+  base::logError(ns_.name + "/" + id_.toString(), message);
+}
+
+namespace {
+// Shared between blockConcurrencyWhile's runner and the Task it returns.
+struct BlockState {
+  bool finished = false;
+  std::exception_ptr error;
+  std::coroutine_handle<> waiter;
+};
+
+struct BlockAwaiter {
+  std::shared_ptr<BlockState> state;
+  bool await_ready() const noexcept { return state->finished; }
+  void await_suspend(std::coroutine_handle<> h) noexcept { state->waiter = h; }
+  void await_resume() const {
+    if (state->error) std::rethrow_exception(state->error);
+  }
+};
+
+Task<void> awaitBlock(std::shared_ptr<BlockState> state) { co_await BlockAwaiter{state}; }
+}  // namespace
+
+Started ObjectHost::blockConcurrencyWhile(std::function<Task<void>()> fn) {
+  auto state = std::make_shared<BlockState>();
+  auto lock = std::make_shared<InputGate::Lock>(inputGate_.lock());
+  updateIdle();
+  // A lambda coroutine's captures live in the lambda, not in its frame: keep `fn` alive until the
+  // task it made has finished.
+  auto keepFn = std::make_shared<std::function<Task<void>()>>(std::move(fn));
+  Task<void> task;
+  try {
+    task = (*keepFn)();
+  } catch (...) {
+    task = [](std::exception_ptr e) -> Task<void> { std::rethrow_exception(e); }(
+        std::current_exception());
+  }
+  uint64_t generation = generation_;
+  startTask(std::move(task), [this, state, lock, generation, keepFn](std::exception_ptr error) {
+    state->finished = true;
+    state->error = error;
+    if (error && generation == generation_) {
+      std::string what = "unknown error";
+      try {
+        std::rethrow_exception(error);
+      } catch (const std::exception& e) {
+        what = e.what();
+      } catch (...) {
+      }
+      reset(Status::objectReset("blockConcurrencyWhile callback threw: " + what));
+    }
+    // Resume the waiting handler before other events are let in.
+    if (auto waiter = std::exchange(state->waiter, {})) {
+      shard_.loop().post([waiter] { waiter.resume(); });
+    }
+    shard_.loop().post([lock] { lock->release(); });
+  });
+  return Started(awaitBlock(state));
+}
+
+void ObjectHost::waitUntil(Task<void> task) {
+  ++waitUntil_;
+  updateIdle();
+  startTask(std::move(task), [this](std::exception_ptr error) {
+    if (error) {
+      try {
+        std::rethrow_exception(error);
+      } catch (const std::exception& e) {
+        logError(std::string("waitUntil task failed: ") + e.what());
+      } catch (...) {
+        logError("waitUntil task failed");
+      }
+    }
+    --waitUntil_;
+    updateIdle();
+  });
+}
+
+}  // namespace duro::runtime

@@ -1,0 +1,81 @@
+// ObjectHost: the runtime's record of one Durable Object on its shard: the event queue, the input
+// and output gates, the instance (constructed on demand), and its place in the idle list. It is
+// also the object's ObjectState (`ctx`). Lives on, and is touched only from, its shard's thread.
+// See object_host.cc for the delivery invariants and the lifecycle diagram.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <list>
+#include <memory>
+#include <string>
+
+#include "duro/object.h"
+#include "runtime/input_gate.h"
+#include "runtime/namespace_entry.h"
+#include "runtime/object_event.h"
+#include "runtime/output_gate.h"
+
+namespace duro::runtime {
+
+class Shard;
+
+class ObjectHost final : public ObjectState {
+ public:
+  ObjectHost(Shard& shard, const NamespaceEntry& ns, ObjectId id);
+  ~ObjectHost() override;
+  ObjectHost(const ObjectHost&) = delete;
+  ObjectHost& operator=(const ObjectHost&) = delete;
+
+  // Queues an event, or fails it as overloaded if the queue is full; then delivers what it can.
+  void enqueue(std::unique_ptr<ObjectEvent> event);
+
+  // Nothing running, queued, held or pending: the object may be evicted.
+  bool isIdle() const noexcept;
+  bool hasInstance() const noexcept { return instance_ != nullptr; }
+  NamespaceIndex namespaceIndex() const noexcept { return ns_.index; }
+
+  InputGate& inputGate() noexcept { return inputGate_; }
+  OutputGate& outputGate() noexcept { return outputGate_; }
+
+  // Discards the instance (events already running keep the old one until they finish); the next
+  // event constructs a new one. Used when blockConcurrencyWhile's callback throws and, later,
+  // when a commit fails.
+  void reset(const Status& why);
+
+  // Logs with the object's namespace and ID.
+  void logError(const std::string& message) const;
+
+  // ObjectState.
+  const ObjectId& id() const override { return id_; }
+  const std::string& namespaceName() const override { return ns_.name; }
+  Started blockConcurrencyWhile(std::function<Task<void>()> fn) override;
+  void waitUntil(Task<void> task) override;
+
+  // The shard's idle list keeps these.
+  std::list<ObjectHost*>::iterator idleListPosition;
+  bool inIdleList = false;
+  uint64_t idleSinceNanos = 0;
+
+ private:
+  void pump();
+  bool construct();
+  void eventFinished();
+  void updateIdle();
+  static detail::Detached runEvent(ObjectHost* host, std::unique_ptr<ObjectEvent> event,
+                                   std::shared_ptr<DurableObject> instance);
+
+  Shard& shard_;
+  const NamespaceEntry& ns_;
+  ObjectId id_;
+  InputGate inputGate_;
+  OutputGate outputGate_;
+  std::shared_ptr<DurableObject> instance_;
+  std::deque<std::unique_ptr<ObjectEvent>> queue_;
+  uint32_t running_ = 0;        // events started and not finished
+  uint32_t waitUntil_ = 0;      // waitUntil tasks pending
+  uint64_t generation_ = 0;     // bumped by reset(); stale callbacks compare against it
+  bool pumping_ = false;
+};
+
+}  // namespace duro::runtime

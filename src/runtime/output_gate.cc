@@ -1,0 +1,41 @@
+// Implementation of OutputGate (output_gate.h): numbered writes, outputs held in order.
+#include "runtime/output_gate.h"
+
+#include <utility>
+
+namespace duro::runtime {
+
+void OutputGate::whenDurable(Release release) {
+  if (!failed_.isOk()) {
+    release(failed_);
+    return;
+  }
+  if (durable_ >= issued_ && held_.empty()) {
+    release(Status::ok());
+    return;
+  }
+  held_.push_back(Held{issued_, std::move(release)});
+}
+
+void OutputGate::writesDurableThrough(uint64_t n) {
+  if (n > durable_) durable_ = n;
+  while (!held_.empty() && held_.front().waitFor <= durable_) {
+    Held h = std::move(held_.front());
+    held_.pop_front();
+    h.release(Status::ok());
+  }
+}
+
+void OutputGate::fail(Status error) {
+  failed_ = std::move(error);
+  std::deque<Held> held = std::move(held_);
+  held_.clear();
+  for (Held& h : held) h.release(failed_);
+}
+
+void OutputGate::reset() {
+  failed_ = Status::ok();
+  durable_ = issued_;
+}
+
+}  // namespace duro::runtime

@@ -1,0 +1,70 @@
+// Runtime: the actor system of one node: the shards, the registered object classes (namespaces)
+// and the directory that says which shard owns each object. deliver() is the single way an event
+// reaches an object, from any thread.
+// Lifecycle: addNamespace() calls, then start(), then deliver() from anywhere, then stop().
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "duro/object.h"
+#include "runtime/directory.h"
+#include "runtime/namespace_entry.h"
+#include "runtime/object_event.h"
+#include "runtime/shard.h"
+
+namespace duro::runtime {
+
+struct RuntimeOptions {
+  // Number of shard threads (at least 1).
+  size_t threads = 1;
+  // An object idle this long is evicted.
+  std::chrono::milliseconds idleTimeout{10000};
+  // Queued (not yet started) events per object beyond which new ones are refused as overloaded.
+  size_t maxQueuedEventsPerObject = 1000;
+};
+
+struct RuntimeStats {
+  uint64_t liveObjects = 0;
+  uint64_t objectsConstructed = 0;
+  uint64_t objectsEvicted = 0;
+  uint64_t overloadRejections = 0;
+};
+
+class Runtime {
+ public:
+  // `env` must outlive the runtime; objects receive it in their constructor.
+  Runtime(RuntimeOptions options, Env& env);
+  ~Runtime();
+  Runtime(const Runtime&) = delete;
+  Runtime& operator=(const Runtime&) = delete;
+
+  // Before start(): registers an object class. Returns its index.
+  NamespaceIndex addNamespace(std::string name, ObjectFactory factory);
+  void start();
+  // Stops every shard: running events are abandoned, objects destroyed. Idempotent.
+  void stop();
+
+  // Sends `event` to object `id` of namespace `ns`. Thread-safe. After stop() the event fails.
+  void deliver(NamespaceIndex ns, const ObjectId& id, std::unique_ptr<ObjectEvent> event);
+
+  const RuntimeOptions& options() const noexcept { return options_; }
+  Env& env() noexcept { return env_; }
+  size_t shardCount() const noexcept { return shards_.size(); }
+  Shard& shard(size_t i) { return *shards_[i]; }
+  const NamespaceEntry& namespaceEntry(NamespaceIndex ns) const { return *namespaces_[ns]; }
+  RuntimeStats stats() const;
+
+ private:
+  RuntimeOptions options_;
+  Env& env_;
+  std::vector<std::unique_ptr<NamespaceEntry>> namespaces_;
+  std::vector<std::unique_ptr<Shard>> shards_;
+  std::unique_ptr<ObjectDirectory> directory_;
+  std::atomic<bool> running_{false};
+};
+
+}  // namespace duro::runtime

@@ -1,0 +1,105 @@
+// Implementation of Shard (shard.h): object routing and idle eviction.
+//
+// Idle eviction: a host that becomes idle is appended to idle_, so idle_ is ordered by the time
+// each host went idle. One timer per shard is armed for the oldest entry's deadline; when it
+// fires, sweepIdle() evicts every host whose idle timeout has passed and re-arms for the next.
+// Touching an object is O(1) (list splice out); there is no per-object timer.
+#include "runtime/shard.h"
+
+#include <cstring>
+
+#include "runtime/object_host.h"
+#include "runtime/runtime.h"
+
+namespace duro::runtime {
+
+size_t Shard::KeyHash::operator()(const Key& k) const noexcept {
+  uint64_t h;
+  std::memcpy(&h, k.bytes.data(), sizeof h);
+  return static_cast<size_t>(h ^ (static_cast<uint64_t>(k.ns) * 0x9e3779b97f4a7c15ull));
+}
+
+Shard::Shard(Runtime& runtime, size_t index) : runtime_(runtime), index_(index) {}
+
+Shard::~Shard() { stopAndJoin(); }
+
+void Shard::start() {
+  thread_ = std::thread([this] { loop_.run(); });
+}
+
+void Shard::stopAndJoin() {
+  if (thread_.joinable()) {
+    loop_.post([this] {
+      sweepTimer_.cancel();
+      idle_.clear();
+      for (auto& [key, host] : hosts_) host->inIdleList = false;
+      hosts_.clear();
+      loop_.stop();
+    });
+    thread_.join();
+  }
+}
+
+Env& Shard::env() noexcept { return runtime_.env(); }
+
+size_t Shard::maxQueuedEventsPerObject() const noexcept {
+  return runtime_.options().maxQueuedEventsPerObject;
+}
+
+void Shard::deliver(const NamespaceEntry& ns, const ObjectId& id,
+                    std::unique_ptr<ObjectEvent> event) {
+  Key key{ns.index, id.bytes()};
+  auto it = hosts_.find(key);
+  if (it == hosts_.end()) {
+    it = hosts_.emplace(key, std::make_unique<ObjectHost>(*this, ns, id)).first;
+  }
+  it->second->enqueue(std::move(event));
+}
+
+uint64_t Shard::nowNanos() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                   std::chrono::steady_clock::now().time_since_epoch())
+                                   .count());
+}
+
+void Shard::markIdle(ObjectHost& host) {
+  host.idleSinceNanos = nowNanos();
+  host.idleListPosition = idle_.insert(idle_.end(), &host);
+  host.inIdleList = true;
+  if (!sweepArmed_) armSweep();
+}
+
+void Shard::markBusy(ObjectHost& host) {
+  idle_.erase(host.idleListPosition);
+  host.inIdleList = false;
+}
+
+void Shard::armSweep() {
+  if (idle_.empty()) {
+    sweepArmed_ = false;
+    return;
+  }
+  uint64_t timeout = static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(runtime_.options().idleTimeout).count());
+  uint64_t deadline = idle_.front()->idleSinceNanos + timeout;
+  uint64_t now = nowNanos();
+  sweepArmed_ = true;
+  sweepTimer_.start(std::chrono::nanoseconds(deadline > now ? deadline - now : 0),
+                    [this] { sweepIdle(); });
+}
+
+void Shard::sweepIdle() {
+  uint64_t timeout = static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(runtime_.options().idleTimeout).count());
+  uint64_t now = nowNanos();
+  while (!idle_.empty() && idle_.front()->idleSinceNanos + timeout <= now) {
+    ObjectHost* host = idle_.front();
+    idle_.pop_front();
+    host->inIdleList = false;
+    if (host->hasInstance()) stats_.objectsEvicted.fetch_add(1, std::memory_order_relaxed);
+    hosts_.erase(Key{host->namespaceIndex(), host->id().bytes()});
+  }
+  armSweep();
+}
+
+}  // namespace duro::runtime

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs every Debian package that building, running, testing and benchmarking duro needs.
+# Idempotent and safe to run again; run as root on Debian 12 (uses sudo when not root).
+# It never touches Node.js: the machine may carry Node.js 20 from another source.
+set -euo pipefail
+
+packages=(
+  build-essential clang-16 cmake ninja-build pkg-config git
+  libboost1.81-dev        # Asio (event loops) and Beast (HTTP/WebSocket)
+  libssl-dev              # HMAC/SHA-256 and the random source for object IDs
+  libsqlite3-dev          # per-object storage
+  libcli11-dev            # command-line parsing
+  libgtest-dev libgmock-dev libbenchmark-dev
+  wrk                     # load driver for bench/
+  python3                 # test and bench drivers
+  curl procps
+)
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+else
+  echo "setup: all packages present"
+fi
