@@ -56,7 +56,9 @@ std::string_view nameAfter(std::string_view path, std::string_view prefix) {
   return path.substr(0, path.find('/'));
 }
 
-duro::Task<duro::Response> routeRequest(duro::Request request, duro::Env& env) {
+}  // namespace
+
+duro::Task<duro::Response> counterWorker(duro::Request request, duro::Env& env) {
   std::string_view path = request.path();
   if (path == "/") {
     co_return duro::Response::text(
@@ -74,12 +76,14 @@ duro::Task<duro::Response> routeRequest(duro::Request request, duro::Env& env) {
   co_return duro::Response::text("not found\n", 404);
 }
 
-}  // namespace
-
-void registerNativeCounter(duro::Server& server) {
+void defineCounterClasses(duro::Server& server) {
   server.defineObject<Counter>("COUNTER");
   server.defineObject<TokenBucket>("LIMITER");
-  server.setWorker(routeRequest);
+}
+
+void registerNativeCounter(duro::Server& server) {
+  defineCounterClasses(server);
+  server.setWorker(counterWorker);
 }
 
 }  // namespace examples

@@ -16,6 +16,11 @@ namespace examples {
 inline constexpr double kBucketCapacity = 10;
 inline constexpr double kRefillPerSecond = 1;
 
+// Defines the COUNTER and LIMITER classes.
+void defineCounterClasses(duro::Server& server);
+// The Worker: routes /counter/<name> and /limit/<name> to their objects.
+duro::Task<duro::Response> counterWorker(duro::Request request, duro::Env& env);
+// Both of the above.
 void registerNativeCounter(duro::Server& server);
 
 }  // namespace examples

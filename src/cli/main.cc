@@ -1,6 +1,7 @@
 // The `duro` command: `duro serve ...`, `duro --help`, `duro --version`. Thin: parses flags and
 // hands over to duro::Server. Exit codes: 0 success, 1 runtime failure, 2 bad usage.
 #include <iostream>
+#include <string_view>
 
 #include "cli/serve_flags.h"
 #include "counter_app.h"
@@ -20,6 +21,11 @@ int main(int argc, char** argv) {
       "serve", "serve the built-in native example classes (COUNTER, LIMITER) over HTTP");
   flags.addTo(*serve);
 
+  if (argc > 1 && argv[1][0] != '-' && std::string_view(argv[1]) != "serve") {
+    std::cerr << "duro: unknown command \"" << argv[1] << "\" (commands: serve)\n"
+              << "Run with --help for usage.\n";
+    return 2;
+  }
   if (int code = duro::cli::parseOrExit(app, argc, argv); code >= 0) return code;
 
   duro::ServerOptions options;

@@ -1,0 +1,73 @@
+// Tests for the `duro` command line: help, version, and clear errors (exit 2) for bad usage.
+#include <gtest/gtest.h>
+
+#include "harness.h"
+
+namespace duro::testing {
+namespace {
+
+TEST(Cli, HelpAndVersion) {
+  auto [code, out] = runCommand(DURO_BINARY, {"--help"});
+  EXPECT_EQ(code, 0);
+  EXPECT_NE(out.find("serve"), std::string::npos);
+  auto [vcode, vout] = runCommand(DURO_BINARY, {"--version"});
+  EXPECT_EQ(vcode, 0);
+  EXPECT_NE(vout.find("duro 0."), std::string::npos);
+  auto [scode, sout] = runCommand(DURO_BINARY, {"serve", "--help"});
+  EXPECT_EQ(scode, 0);
+  EXPECT_NE(sout.find("--listen"), std::string::npos);
+  EXPECT_NE(sout.find("--idle-timeout-ms"), std::string::npos);
+}
+
+TEST(Cli, BadUsageExitsTwoWithAClearMessage) {
+  struct Case {
+    std::vector<std::string> args;
+    std::string mentions;
+  };
+  std::vector<Case> cases = {
+      {{}, "subcommand"},
+      {{"frobnicate"}, "frobnicate"},
+      {{"serve", "--bogus"}, "--bogus"},
+      {{"serve", "--threads", "abc"}, "--threads"},
+      {{"serve", "--threads", "-1"}, "--threads"},
+      {{"serve", "--listen", "nonsense"}, "HOST:PORT"},
+      {{"serve", "--listen", "127.0.0.1:99999"}, "65535"},
+      {{"serve", "--idle-timeout-ms", "0"}, "--idle-timeout-ms"},
+      {{"serve", "--log-level", "loud"}, "--log-level"},
+  };
+  for (const Case& c : cases) {
+    auto [code, out] = runCommand(DURO_BINARY, c.args);
+    EXPECT_EQ(code, 2) << out;
+    EXPECT_NE(out.find(c.mentions), std::string::npos) << "output: " << out;
+  }
+}
+
+TEST(Cli, ServeFailsClearlyWhenTheAddressIsTaken) {
+  TempDir a, b;
+  ServerProcess first(DURO_BINARY, {"serve", "--listen", "127.0.0.1:0", "--data", a.path()});
+  uint16_t port = first.waitForPort();
+  ASSERT_NE(port, 0) << first.log();
+  EXPECT_EQ(httpGet(port, "/counter/n").body, "1");
+  auto [code, out] = runCommand(
+      DURO_BINARY, {"serve", "--listen", "127.0.0.1:" + std::to_string(port), "--data", b.path()});
+  EXPECT_EQ(code, 1);
+  EXPECT_NE(out.find("cannot listen"), std::string::npos) << out;
+}
+
+TEST(NativeCounterExample, ServesCountersAndLimits) {
+  TempDir data;
+  ServerProcess example(NATIVE_COUNTER_BINARY,
+                        {"--listen", "127.0.0.1:0", "--data", data.path()});
+  uint16_t port = example.waitForPort();
+  ASSERT_NE(port, 0) << example.log();
+  HttpConnection c(port);
+  EXPECT_EQ(c.get("/counter/alice").body, "1");
+  EXPECT_EQ(c.get("/counter/alice").body, "2");
+  EXPECT_EQ(c.get("/counter/bob").body, "1");
+  HttpResult limit = c.get("/limit/alice");
+  EXPECT_EQ(limit.status, 200);
+  EXPECT_EQ(limit.headers["content-type"], "text/plain;charset=UTF-8");
+}
+
+}  // namespace
+}  // namespace duro::testing

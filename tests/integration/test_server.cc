@@ -1,0 +1,136 @@
+// duro-test-server: the native-counter example plus a PROBE class whose routes let integration
+// tests create exactly the situations they check (a throwing handler, a held input gate, a slow
+// in-flight request) and observe the runtime (/stats). Same flags as `duro serve`.
+//
+//   /probe/<name>/count            in-memory counter of this instance (starts over after eviction)
+//   /probe/<name>/throw            the handler throws
+//   /probe/<name>/hold             locks the input gate (blockConcurrencyWhile) until /release/<name>
+//   /probe/<name>/slow?ms=N        answers after N ms without locking the gate
+//   /release/<name>                releases a /hold (handled by the Worker, not the object)
+//   /waiting                       how many handlers are inside /hold or /slow right now
+//   /stats                         the server's counters as JSON
+#include <atomic>
+#include <condition_variable>
+#include <iostream>
+#include <map>
+#include <mutex>
+
+#include "cli/serve_flags.h"
+#include "counter_app.h"
+#include "duro/server.h"
+#include "runtime/deferred.h"
+
+namespace {
+
+duro::Server* gServer = nullptr;
+std::atomic<int> gWaiting{0};
+
+// Latches that /hold waits on and /release completes, from any shard.
+class Latches {
+ public:
+  duro::Task<void> wait(std::string name) {
+    duro::runtime::Deferred<int> latch(*duro::base::EventLoop::current());
+    {
+      std::lock_guard lock(mu_);
+      latches_.emplace(std::move(name), latch);
+    }
+    co_await latch;
+  }
+  bool release(const std::string& name) {
+    std::lock_guard lock(mu_);
+    auto it = latches_.find(name);
+    if (it == latches_.end()) return false;
+    it->second.complete(1);
+    latches_.erase(it);
+    return true;
+  }
+
+ private:
+  std::mutex mu_;
+  std::multimap<std::string, duro::runtime::Deferred<int>> latches_;
+};
+Latches gLatches;
+
+std::string_view segment(std::string_view path, size_t index) {
+  for (size_t i = 0;; ++i) {
+    if (!path.empty() && path.front() == '/') path.remove_prefix(1);
+    size_t slash = path.find('/');
+    if (i == index) return path.substr(0, slash);
+    if (slash == std::string_view::npos) return {};
+    path.remove_prefix(slash);
+  }
+}
+
+class Probe final : public duro::DurableObject {
+ public:
+  Probe(duro::ObjectState& state, duro::Env&) : state_(state) {}
+
+  duro::Task<duro::Response> fetch(duro::Request request) override {
+    std::string_view action = segment(request.path(), 2);
+    if (action == "count") co_return duro::Response::text(std::to_string(++count_));
+    if (action == "throw") throw std::runtime_error("probe handler failed on purpose");
+    if (action == "hold") {
+      std::string name(segment(request.path(), 1));
+      ++gWaiting;
+      co_await state_.blockConcurrencyWhile(
+          [name]() -> duro::Task<void> { co_await gLatches.wait(name); });
+      --gWaiting;
+      co_return duro::Response::text("released");
+    }
+    if (action == "slow") {
+      int ms = std::stoi(std::string(request.queryParam("ms").value_or("100")));
+      ++gWaiting;
+      co_await duro::sleepFor(std::chrono::milliseconds(ms));
+      --gWaiting;
+      co_return duro::Response::text("slow done");
+    }
+    co_return duro::Response::text("unknown probe action\n", 404);
+  }
+
+ private:
+  duro::ObjectState& state_;
+  int count_ = 0;
+};
+
+duro::Task<duro::Response> testWorker(duro::Request request, duro::Env& env) {
+  std::string_view first = segment(request.path(), 0);
+  if (first == "probe") {
+    duro::Stub stub = env.ns("PROBE").getByName(segment(request.path(), 1));
+    co_return co_await stub.fetch(std::move(request));
+  }
+  if (first == "release") {
+    bool ok = gLatches.release(std::string(segment(request.path(), 1)));
+    co_return duro::Response::text(ok ? "ok" : "nothing held", ok ? 200 : 404);
+  }
+  if (first == "waiting") co_return duro::Response::text(std::to_string(gWaiting.load()));
+  if (first == "stats") {
+    duro::ServerStats s = gServer->stats();
+    co_return duro::Response::json(
+        "{\"liveObjects\":" + std::to_string(s.liveObjects) +
+        ",\"objectsConstructed\":" + std::to_string(s.objectsConstructed) +
+        ",\"objectsEvicted\":" + std::to_string(s.objectsEvicted) +
+        ",\"overloadRejections\":" + std::to_string(s.overloadRejections) + "}");
+  }
+  co_return co_await examples::counterWorker(std::move(request), env);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"duro-test-server: native-counter plus probes for integration tests",
+               "duro-test-server"};
+  duro::cli::ServeFlags flags;
+  flags.addTo(app);
+  if (int code = duro::cli::parseOrExit(app, argc, argv); code >= 0) return code;
+  duro::ServerOptions options;
+  if (duro::Status s = flags.toOptions(options); !s) {
+    std::cerr << "duro-test-server: " << s.message() << "\n";
+    return 2;
+  }
+  duro::Server server(options);
+  gServer = &server;
+  examples::defineCounterClasses(server);
+  server.defineObject<Probe>("PROBE");
+  server.setWorker(testWorker);
+  return server.run();
+}
