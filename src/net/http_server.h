@@ -1,0 +1,91 @@
+// HttpServer: duro's HTTP/1.1 front door. It accepts TCP connections on one listening socket,
+// spreads them round-robin over the shard EventLoops, parses requests into duro::Request, hands
+// them to one HttpHandler and writes the duro::Response back (keep-alive, pipelining, limits,
+// graceful drain). Beast and the wire format stay inside http_server.cc.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/event_loop.h"
+#include "duro/http.h"
+#include "duro/status.h"
+
+namespace duro::net {
+
+namespace detail {
+class ServerCore;  // the state shared by the acceptor and the connections (http_server.cc)
+}
+
+struct HttpServerOptions {
+  // Address to listen on: an IPv4/IPv6 literal or a host name resolved once at start().
+  std::string host = "127.0.0.1";
+  // 0 = let the kernel pick a free port; port() tells which.
+  uint16_t port = 0;
+  // Request line + header fields. Beyond this the client gets 431 and the connection closes.
+  size_t maxHeaderBytes = 32 * 1024;
+  // Request body (Content-Length or the sum of chunks). Beyond this: 413, then close.
+  size_t maxBodyBytes = 16 * 1024 * 1024;
+  // A keep-alive connection idle for this long is closed; so is one whose client takes longer than
+  // this to send a request header (counted from its first byte), stalls this long in a body, or
+  // does not read our response for this long. Time spent inside the handler does not count.
+  std::chrono::milliseconds idleTimeout{60000};
+};
+
+// Completes one request. Call exactly once; further calls are ignored. Call it on the
+// connection's loop thread (the one the handler ran on); a call from another thread is posted to
+// that loop. It may be called later (asynchronously). If the connection is gone, it is a harmless
+// no-op. If every copy is destroyed without a call, the client gets a 500. Must not outlive the
+// EventLoop the request arrived on.
+using Responder = std::function<void(duro::Response)>;
+// Called on the connection's loop thread for each request, one request at a time per connection
+// (pipelined requests wait for the previous response). Any exception it throws becomes a 500.
+using HttpHandler = std::function<void(duro::Request, Responder)>;
+
+// Threading: construct, start() and destroy on one controlling thread; shutdown(),
+// inFlightRequests(), openConnections() and port() may be called from any thread. Each connection
+// lives entirely on one loop.
+//
+// Lifetime: destroy the server before its loops, and either on loops[0]'s thread, after
+// shutdown()'s onDrained has run, or while no loop is running (stopped and joined). Destroying a
+// server that still has connections closes them abruptly without calling the handler again.
+class HttpServer {
+ public:
+  // loops: the shard loops (not empty, borrowed); connections are spread round-robin over them and
+  // the listening socket lives on loops[0].
+  HttpServer(std::vector<base::EventLoop*> loops, HttpServerOptions options, HttpHandler handler);
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // Binds, listens and starts accepting (on loops[0]). Returns an error Status such as
+  // "cannot listen on 127.0.0.1:80: Permission denied" if the address cannot be bound.
+  // Call at most once.
+  duro::Status start();
+  // The bound port (after a successful start()), else 0.
+  uint16_t port() const;
+
+  // Graceful shutdown, callable from any thread: stops accepting (closes the listening socket),
+  // closes idle keep-alive connections, lets every in-flight request finish and be written (with
+  // "Connection: close"), then calls onDrained exactly once (on some loop thread, or inline if the
+  // server is already drained) when no connection remains. Calling it again is allowed; each
+  // callback is called once. The loops must keep running until onDrained.
+  void shutdown(std::function<void()> onDrained);
+
+  // Requests handed to the handler whose response has not been given yet.
+  size_t inFlightRequests() const;
+  // Accepted connections that are not yet closed.
+  size_t openConnections() const;
+  // False before start(), and once shutdown() has closed the listening socket.
+  bool isAccepting() const;
+
+ private:
+  std::shared_ptr<detail::ServerCore> core_;
+};
+
+}  // namespace duro::net
