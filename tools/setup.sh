@@ -9,6 +9,7 @@ packages=(
   libboost1.81-dev        # Asio (event loops) and Beast (HTTP/WebSocket)
   libssl-dev              # HMAC/SHA-256 and the random source for object IDs
   libsqlite3-dev          # per-object storage
+  zlib1g-dev              # CRC32 of commit-log records
   libcli11-dev            # command-line parsing
   libgtest-dev libgmock-dev libbenchmark-dev
   wrk                     # load driver for bench/

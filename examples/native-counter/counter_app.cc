@@ -3,24 +3,29 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 #include <string>
 
 namespace examples {
 
 namespace {
 
-// One counter per name. The value lives in memory for now; it moves to the object's durable
-// storage when duro has storage.
+// One counter per name, stored durably: the response leaves only once the new value is on disk,
+// and concurrent requests never lose an increment (the read and the write run without a
+// suspension in between, so no other request of this object can interleave).
 class Counter final : public duro::DurableObject {
  public:
-  Counter(duro::ObjectState&, duro::Env&) {}
+  Counter(duro::ObjectState& state, duro::Env&) : storage_(state.storage()) {}
 
   duro::Task<duro::Response> fetch(duro::Request) override {
-    co_return duro::Response::text(std::to_string(++value_));
+    std::optional<std::string> stored = co_await storage_.get("value");
+    int64_t value = stored ? std::stoll(*stored) : 0;
+    storage_.put("value", std::to_string(++value));
+    co_return duro::Response::text(std::to_string(value));
   }
 
  private:
-  int64_t value_ = 0;
+  duro::Storage& storage_;
 };
 
 // A token bucket per name: each request takes a token; tokens refill continuously.

@@ -1,6 +1,6 @@
 // The native-counter example: two Durable Object classes written in C++ and the Worker that
 // routes to them.
-//   GET /counter/<name>  increments the counter object <name> and answers the new value.
+//   GET /counter/<name>  increments the counter object <name> (stored durably) and answers it.
 //   GET /limit/<name>    a token bucket per name: 200 while tokens remain, 429 after.
 //   GET /                a short usage text (a stateless route).
 // registerNativeCounter() adds both classes and the Worker to a duro::Server; both the example

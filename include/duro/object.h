@@ -30,6 +30,7 @@
 #include "duro/http.h"
 #include "duro/id.h"
 #include "duro/status.h"
+#include "duro/storage.h"
 #include "duro/task.h"
 
 namespace duro {
@@ -65,6 +66,9 @@ class ObjectState {
 
   // Keeps the object alive (not evicted) until `task` settles. Errors are logged.
   virtual void waitUntil(Task<void> task) = 0;
+
+  // The object's durable key-value storage (include/duro/storage.h).
+  virtual Storage& storage() = 0;
 };
 
 // What a native Durable Object class implements.

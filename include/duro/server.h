@@ -44,6 +44,10 @@ struct ServerOptions {
   // Request limits at the HTTP edge: larger headers give 431, larger bodies 413.
   size_t maxHeaderBytes = 32 * 1024;
   size_t maxBodyBytes = 16 * 1024 * 1024;
+  // Storage, per shard: bytes of cached keys and values, and open object databases (the least
+  // recently used beyond this is closed).
+  size_t cacheBytesPerShard = 32 << 20;
+  size_t maxOpenDatabasesPerShard = 256;
   // On SIGTERM/SIGINT, in-flight requests get this long to finish before the server exits anyway.
   std::chrono::milliseconds shutdownTimeout{30000};
   // Variables visible through Env::var.
@@ -57,6 +61,9 @@ struct ServerStats {
   uint64_t objectsEvicted = 0;       // instances evicted after their idle timeout
   uint64_t overloadRejections = 0;   // events refused because an object's queue was full
   uint64_t inFlightRequests = 0;     // HTTP requests being handled
+  uint64_t commits = 0;              // object commits written to the commit logs
+  uint64_t logSyncs = 0;             // fdatasync calls on the commit logs (group commit)
+  uint64_t openDatabases = 0;        // object databases open right now
 };
 
 // Parses "HOST:PORT" (IPv4 or a host name; "[::1]:PORT" for IPv6) as used by --listen.

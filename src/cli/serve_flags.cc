@@ -30,6 +30,14 @@ void ServeFlags::addTo(CLI::App& app) {
                  "how long in-flight requests may take after SIGTERM")
       ->capture_default_str()
       ->check(CLI::Range(int64_t{0}, int64_t{3600000}));
+  app.add_option("--cache-bytes", cacheBytes,
+                 "bytes of stored keys and values cached in memory, per shard")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{0}, int64_t{1} << 40));
+  app.add_option("--max-open-databases", maxOpenDatabases,
+                 "object databases kept open per shard (least recently used closed beyond)")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, int64_t{1000000}));
   app.add_option("--log-level", logLevel, "debug, info, warn, error or off")
       ->capture_default_str()
       ->check(CLI::IsMember({"debug", "info", "warn", "error", "off"}));
@@ -45,6 +53,8 @@ Status ServeFlags::toOptions(ServerOptions& options) const {
   options.maxHeaderBytes = static_cast<size_t>(maxHeaderBytes);
   options.maxBodyBytes = static_cast<size_t>(maxBodyBytes);
   options.shutdownTimeout = std::chrono::milliseconds(shutdownTimeoutMs);
+  options.cacheBytesPerShard = static_cast<size_t>(cacheBytes);
+  options.maxOpenDatabasesPerShard = static_cast<size_t>(maxOpenDatabases);
   base::LogLevel level;
   if (!base::parseLogLevel(logLevel, &level)) {
     return Status::invalidArgument("--log-level: unknown level " + logLevel);

@@ -81,10 +81,6 @@ Status fsyncPath(const std::filesystem::path& path, int flags) {
 
 }  // namespace duro::ids
 
-namespace duro {
-std::string ObjectId::toString() const { return ids::encodeHex(bytes_); }
-}  // namespace duro
-
 namespace duro::ids {
 
 IdFactory::IdFactory(std::string namespaceName, const NamespaceSecret& secret)

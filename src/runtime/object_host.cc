@@ -31,7 +31,12 @@ ObjectHost::ObjectHost(Shard& shard, const NamespaceEntry& ns, ObjectId id)
     : shard_(shard), ns_(ns), id_(std::move(id)), inputGate_([this] { pump(); }) {}
 
 ObjectHost::~ObjectHost() {
-  if (instance_) shard_.stats().liveObjects.fetch_sub(1, std::memory_order_relaxed);
+  // The instance goes before its storage (it may hold references to it).
+  if (instance_) {
+    instance_.reset();
+    shard_.stats().liveObjects.fetch_sub(1, std::memory_order_relaxed);
+  }
+  store_.reset();
   for (auto& event : queue_) event->fail(Status::unavailable("the server is shutting down"));
 }
 
@@ -47,7 +52,44 @@ void ObjectHost::enqueue(std::unique_ptr<ObjectEvent> event) {
 
 bool ObjectHost::isIdle() const noexcept {
   return running_ == 0 && waitUntil_ == 0 && queue_.empty() && inputGate_.isOpen() &&
-         outputGate_.heldOutputs() == 0;
+         outputGate_.heldOutputs() == 0 && !(store_ && store_->busy());
+}
+
+Storage& ObjectHost::storage() {
+  if (!store_) store_ = shard_.storage().createStore(ns_.name, id_, *this);
+  return *store_;
+}
+
+void ObjectHost::writesDurableThrough(uint64_t writeNumber) {
+  outputGate_.writesDurableThrough(writeNumber);
+  updateIdle();
+}
+
+void ObjectHost::whenDurable(std::function<void(const Status&)> fn) {
+  outputGate_.whenDurable(std::move(fn));
+  updateIdle();
+}
+
+namespace {
+class HeldInputLock final : public storage::ObjectStoreHooks::InputLock {
+ public:
+  explicit HeldInputLock(InputGate::Lock lock) : lock_(std::move(lock)) {}
+
+ private:
+  InputGate::Lock lock_;
+};
+}  // namespace
+
+std::unique_ptr<storage::ObjectStoreHooks::InputLock> ObjectHost::lockInput() {
+  return std::make_unique<HeldInputLock>(inputGate_.lock());
+}
+
+void ObjectHost::storageFailed(const Status& status) {
+  // Outputs that waited for the lost writes become errors; then the object starts over from what
+  // is on disk: new instance, empty cache, no buffered writes.
+  outputGate_.fail(Status::storage("Durable Object storage operation failed: " + status.message()));
+  if (store_) store_->discardVolatileState();
+  reset(status);
 }
 
 bool ObjectHost::construct() {

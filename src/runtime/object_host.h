@@ -15,12 +15,13 @@
 #include "runtime/namespace_entry.h"
 #include "runtime/object_event.h"
 #include "runtime/output_gate.h"
+#include "storage/object_store.h"
 
 namespace duro::runtime {
 
 class Shard;
 
-class ObjectHost final : public ObjectState {
+class ObjectHost final : public ObjectState, private storage::ObjectStoreHooks {
  public:
   ObjectHost(Shard& shard, const NamespaceEntry& ns, ObjectId id);
   ~ObjectHost() override;
@@ -51,6 +52,10 @@ class ObjectHost final : public ObjectState {
   const std::string& namespaceName() const override { return ns_.name; }
   Started blockConcurrencyWhile(std::function<Task<void>()> fn) override;
   void waitUntil(Task<void> task) override;
+  Storage& storage() override;
+
+  // Bumped by reset(): an event that started on an older generation may not release outputs.
+  uint64_t generation() const noexcept { return generation_; }
 
   // The shard's idle list keeps these.
   std::list<ObjectHost*>::iterator idleListPosition;
@@ -62,6 +67,14 @@ class ObjectHost final : public ObjectState {
   bool construct();
   void eventFinished();
   void updateIdle();
+  // storage::ObjectStoreHooks: storage under this object's gates.
+  uint64_t beginWrite() override { return outputGate_.beginWrite(); }
+  void writesDurableThrough(uint64_t writeNumber) override;
+  void whenDurable(std::function<void(const Status&)> fn) override;
+  std::unique_ptr<InputLock> lockInput() override;
+  void storageFailed(const Status& status) override;
+  void storageBusyChanged() override { updateIdle(); }
+
   static detail::Detached runEvent(ObjectHost* host, std::unique_ptr<ObjectEvent> event,
                                    std::shared_ptr<DurableObject> instance);
 
@@ -71,6 +84,7 @@ class ObjectHost final : public ObjectState {
   InputGate inputGate_;
   OutputGate outputGate_;
   std::shared_ptr<DurableObject> instance_;
+  std::unique_ptr<storage::ObjectStore> store_;  // created on first use of storage()
   std::deque<std::unique_ptr<ObjectEvent>> queue_;
   uint32_t running_ = 0;        // events started and not finished
   uint32_t waitUntil_ = 0;      // waitUntil tasks pending

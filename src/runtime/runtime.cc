@@ -24,9 +24,15 @@ NamespaceIndex Runtime::addNamespace(std::string name, ObjectFactory factory) {
   return namespaces_.back()->index;
 }
 
-void Runtime::start() {
+Status Runtime::start() {
   running_ = true;
-  for (auto& shard : shards_) shard->start();
+  for (auto& shard : shards_) {
+    if (Status s = shard->start(); !s) {
+      stop();
+      return s;
+    }
+  }
+  return Status::ok();
 }
 
 void Runtime::stop() {
@@ -55,6 +61,12 @@ RuntimeStats Runtime::stats() const {
     out.objectsConstructed += s.objectsConstructed.load(std::memory_order_relaxed);
     out.objectsEvicted += s.objectsEvicted.load(std::memory_order_relaxed);
     out.overloadRejections += s.overloadRejections.load(std::memory_order_relaxed);
+    if (shard->hasStorage()) {
+      storage::ShardStorageStats st = shard->storage().stats();
+      out.commits += st.commits;
+      out.logSyncs += st.logSyncs;
+      out.openDatabases += st.openDatabases;
+    }
   }
   return out;
 }

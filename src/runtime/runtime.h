@@ -15,6 +15,7 @@
 #include "runtime/namespace_entry.h"
 #include "runtime/object_event.h"
 #include "runtime/shard.h"
+#include "storage/shard_storage.h"
 
 namespace duro::runtime {
 
@@ -25,9 +26,14 @@ struct RuntimeOptions {
   std::chrono::milliseconds idleTimeout{10000};
   // Queued (not yet started) events per object beyond which new ones are refused as overloaded.
   size_t maxQueuedEventsPerObject = 1000;
+  // Storage settings for every shard (dataDir must be set; `shard` is filled in per shard).
+  storage::ShardStorageOptions storage;
 };
 
 struct RuntimeStats {
+  uint64_t commits = 0;        // object commits logged
+  uint64_t logSyncs = 0;       // fdatasync calls on the commit logs
+  uint64_t openDatabases = 0;
   uint64_t liveObjects = 0;
   uint64_t objectsConstructed = 0;
   uint64_t objectsEvicted = 0;
@@ -44,7 +50,8 @@ class Runtime {
 
   // Before start(): registers an object class. Returns its index.
   NamespaceIndex addNamespace(std::string name, ObjectFactory factory);
-  void start();
+  // Opens every shard's storage and starts the shard threads.
+  Status start();
   // Stops every shard: running events are abandoned, objects destroyed. Idempotent.
   void stop();
 

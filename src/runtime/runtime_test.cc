@@ -4,9 +4,11 @@
 #include "runtime/runtime.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <condition_variable>
+#include <filesystem>
 #include <future>
 #include <map>
 #include <mutex>
@@ -115,6 +117,12 @@ class TestObject final : public DurableObject {
 class RuntimeTest : public ::testing::Test {
  protected:
   void startRuntime(RuntimeOptions options) {
+    dataDir_ = std::filesystem::temp_directory_path() /
+               ("duro-runtime-test-" + std::to_string(::getpid()) + "-" +
+                ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dataDir_);
+    std::filesystem::create_directories(dataDir_);
+    options.storage.dataDir = dataDir_;
     runtime_ = std::make_unique<Runtime>(options, env_);
     NamespaceIndex index = runtime_->addNamespace("TEST", [](ObjectState& s, Env& e) {
       return std::make_unique<TestObject>(s, e);
@@ -124,7 +132,7 @@ class RuntimeTest : public ::testing::Test {
     auto binding = std::make_unique<NamespaceBinding>(*runtime_, index, ids::IdFactory("TEST", secret));
     ns_ = binding.get();
     env_.bind("TEST", std::move(binding));
-    runtime_->start();
+    ASSERT_TRUE(runtime_->start().isOk());
     clientThread_ = std::thread([this] { client_.run(); });
   }
 
@@ -132,6 +140,8 @@ class RuntimeTest : public ::testing::Test {
     if (runtime_) runtime_->stop();
     client_.stop();
     if (clientThread_.joinable()) clientThread_.join();
+    runtime_.reset();
+    if (!dataDir_.empty()) std::filesystem::remove_all(dataDir_);
   }
 
   // Starts a fetch from the client loop; the future yields the body or "error: <message>".
@@ -176,6 +186,7 @@ class RuntimeTest : public ::testing::Test {
     return pred();
   }
 
+  std::filesystem::path dataDir_;
   EnvImpl env_;
   std::unique_ptr<Runtime> runtime_;
   Namespace* ns_ = nullptr;

@@ -23,8 +23,13 @@ Shard::Shard(Runtime& runtime, size_t index) : runtime_(runtime), index_(index) 
 
 Shard::~Shard() { stopAndJoin(); }
 
-void Shard::start() {
+Status Shard::start() {
+  storage::ShardStorageOptions options = runtime_.options().storage;
+  options.shard = static_cast<uint32_t>(index_);
+  storage_ = std::make_unique<storage::ShardStorage>(loop_, options);
+  if (Status s = storage_->start(); !s) return s;
   thread_ = std::thread([this] { loop_.run(); });
+  return Status::ok();
 }
 
 void Shard::stopAndJoin() {
@@ -32,12 +37,15 @@ void Shard::stopAndJoin() {
     loop_.post([this] {
       sweepTimer_.cancel();
       idle_.clear();
+      // Commit whatever is buffered (the log syncs it when the storage is destroyed below).
+      storage_->flushAllNow();
       for (auto& [key, host] : hosts_) host->inIdleList = false;
       hosts_.clear();
       loop_.stop();
     });
     thread_.join();
   }
+  storage_.reset();
 }
 
 Env& Shard::env() noexcept { return runtime_.env(); }

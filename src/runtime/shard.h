@@ -18,6 +18,7 @@
 #include "duro/id.h"
 #include "runtime/namespace_entry.h"
 #include "runtime/object_event.h"
+#include "storage/shard_storage.h"
 
 namespace duro::runtime {
 
@@ -39,8 +40,8 @@ class Shard {
   Shard(const Shard&) = delete;
   Shard& operator=(const Shard&) = delete;
 
-  // Starts the thread that runs the loop.
-  void start();
+  // Opens the shard's storage and starts the thread that runs the loop.
+  Status start();
   // Stops the loop, joins the thread and destroys every object. Call from another thread.
   void stopAndJoin();
 
@@ -48,6 +49,8 @@ class Shard {
   base::EventLoop& loop() noexcept { return loop_; }
   ShardStats& stats() noexcept { return stats_; }
   Env& env() noexcept;
+  storage::ShardStorage& storage() noexcept { return *storage_; }
+  bool hasStorage() const noexcept { return storage_ != nullptr; }
   size_t maxQueuedEventsPerObject() const noexcept;
 
   // Routes an event to its object, creating the host if needed. Shard thread only.
@@ -83,6 +86,8 @@ class Shard {
   base::EventLoop loop_;
   base::Timer sweepTimer_{loop_};
   bool sweepArmed_ = false;
+  // Created by start(); destroyed after the thread stops, while the loop object still exists.
+  std::unique_ptr<storage::ShardStorage> storage_;
   std::thread thread_;
 };
 

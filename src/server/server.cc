@@ -17,6 +17,7 @@
 #include "runtime/namespace_binding.h"
 #include "runtime/runtime.h"
 #include "server/data_dir.h"
+#include "storage/recovery.h"
 
 namespace duro {
 
@@ -68,6 +69,14 @@ class Server::Impl {
                                        : std::max(1u, std::thread::hardware_concurrency());
     ro.idleTimeout = options_.idleTimeout;
     ro.maxQueuedEventsPerObject = options_.maxQueuedEventsPerObject;
+
+    // Commits logged but possibly not yet in the databases (a crash) are replayed first.
+    Result<storage::RecoveryResult> recovered = storage::recoverCommitLog(dataDir_->path());
+    if (!recovered) return recovered.status();
+    ro.storage.dataDir = dataDir_->path();
+    ro.storage.firstLogGeneration = recovered->nextGeneration;
+    ro.storage.cacheBytes = options_.cacheBytesPerShard;
+    ro.storage.maxOpenDatabases = options_.maxOpenDatabasesPerShard;
     runtime_ = std::make_unique<runtime::Runtime>(ro, env_);
 
     for (auto& [binding, factory] : classes_) {
@@ -91,7 +100,7 @@ class Server::Impl {
         loops, ho, [this](Request request, net::Responder respond) {
           handle(std::move(request), std::move(respond));
         });
-    runtime_->start();
+    if (Status s = runtime_->start(); !s) return s;
     if (Status s = http_->start(); !s) {
       runtime_->stop();
       return s;
@@ -247,6 +256,9 @@ ServerStats Server::stats() const {
     out.objectsConstructed = r.objectsConstructed;
     out.objectsEvicted = r.objectsEvicted;
     out.overloadRejections = r.overloadRejections;
+    out.commits = r.commits;
+    out.logSyncs = r.logSyncs;
+    out.openDatabases = r.openDatabases;
   }
   if (impl_->http_) out.inFlightRequests = impl_->http_->inFlightRequests();
   return out;

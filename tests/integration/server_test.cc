@@ -222,5 +222,25 @@ TEST_F(ServerTest, ObjectIdsStayValidAcrossRestarts) {
   EXPECT_EQ(before, after);
 }
 
+TEST_F(ServerTest, CountersSurviveARestart) {
+  start();
+  HttpConnection c(port_);
+  for (int i = 1; i <= 5; ++i) EXPECT_EQ(c.get("/counter/persist").body, std::to_string(i));
+  server_->sendSignal(SIGTERM);
+  ASSERT_EQ(server_->waitForExit(), 0);
+  start();
+  EXPECT_EQ(httpGet(port_, "/counter/persist").body, "6");
+}
+
+TEST_F(ServerTest, AcknowledgedIncrementsSurviveSigkill) {
+  start();
+  HttpConnection c(port_);
+  for (int i = 1; i <= 20; ++i) ASSERT_EQ(c.get("/counter/crash").body, std::to_string(i));
+  server_->sendSignal(SIGKILL);
+  ASSERT_EQ(server_->waitForExit(), 128 + SIGKILL);
+  start();
+  EXPECT_EQ(httpGet(port_, "/counter/crash").body, "21");
+}
+
 }  // namespace
 }  // namespace duro::testing

@@ -1,0 +1,44 @@
+// CommitRecord: one object's atomic commit (a coalesced batch of KV writes) as it is applied to the
+// object's SQLite database and written to the shard's commit log.
+//
+// Payload format (little-endian), inside the commit log's framing (commit_log.h):
+//   u8  version (1)
+//   u16 namespace length, namespace bytes
+//   32  object ID bytes
+//   u64 sequence number (per object, starting at 1, +1 per commit)
+//   u32 op count, then per op:
+//     u8 kind: 1 put, 2 delete, 3 deleteAll
+//     put:    u32 key length, key, u32 value length, value
+//     delete: u32 key length, key
+// Replay applies a record only if its sequence is greater than the one stored in the database, so
+// applying the log twice is harmless.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "duro/id.h"
+#include "duro/status.h"
+
+namespace duro::storage {
+
+struct KvOp {
+  enum class Kind : uint8_t { kPut = 1, kDelete = 2, kDeleteAll = 3 };
+  Kind kind;
+  std::string key;
+  std::string value;  // kPut only
+};
+
+struct CommitRecord {
+  std::string ns;
+  ObjectId::Bytes id{};
+  uint64_t seq = 0;
+  std::vector<KvOp> ops;
+};
+
+std::string encodeCommitRecord(const CommitRecord& record);
+Result<CommitRecord> decodeCommitRecord(std::string_view payload);
+
+}  // namespace duro::storage

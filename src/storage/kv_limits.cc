@@ -1,0 +1,36 @@
+// Implementation of the KV limit checks (kv_limits.h).
+#include "storage/kv_limits.h"
+
+#include <string>
+
+namespace duro::storage {
+
+Status checkKey(const KvLimits& limits, std::string_view key) {
+  if (key.size() > limits.maxKeyBytes) {
+    return Status::limitExceeded("Keys cannot be larger than " +
+                                 std::to_string(limits.maxKeyBytes) + " bytes (got " +
+                                 std::to_string(key.size()) + ")");
+  }
+  return Status::ok();
+}
+
+Status checkValue(const KvLimits& limits, std::string_view key, std::string_view value) {
+  if (Status s = checkKey(limits, key); !s) return s;
+  if (value.size() > limits.maxValueBytes) {
+    return Status::limitExceeded("Values cannot be larger than " +
+                                 std::to_string(limits.maxValueBytes) + " bytes (got " +
+                                 std::to_string(value.size()) + ")");
+  }
+  return Status::ok();
+}
+
+Status checkBatch(const KvLimits& limits, size_t keys) {
+  if (keys > limits.maxBatchKeys) {
+    return Status::limitExceeded("Maximum number of keys in a batch is " +
+                                 std::to_string(limits.maxBatchKeys) + " (got " +
+                                 std::to_string(keys) + ")");
+  }
+  return Status::ok();
+}
+
+}  // namespace duro::storage

@@ -1,0 +1,477 @@
+// Implementation of ObjectStore (object_store.h). The shard-wide design notes and invariants are
+// in shard_storage.cc; the per-object rules are:
+//  1. Every write goes to the cache (dirty, pinned) and to pending_ at once, so reads see it.
+//  2. pending_ is applied and logged as one commit by flushInto(): writes made without a
+//     suspension in between are always in the same commit (the flush runs between loop handlers).
+//  3. complete_ means the cache holds every key (a new object, or after deleteAll); a miss is then
+//     "absent" without asking the database. Evicting any entry clears it.
+//  4. A read that misses the cache reads the database synchronously; it suspends only while the
+//     object's database is being retired, and then holds the input gate (unless allowConcurrency).
+#include "storage/object_store.h"
+
+#include <algorithm>
+#include <coroutine>
+
+#include "storage/commit_log.h"
+#include "storage/shard_storage.h"
+
+namespace duro::storage {
+
+namespace {
+
+void throwIfError(const Status& status) {
+  if (!status.isOk()) throw Error(status);
+}
+
+// Suspends until the slot's database comes back from the retirer.
+struct SlotReturned {
+  std::shared_ptr<DbSlot> slot;
+  bool await_ready() const noexcept { return slot->state != DbSlot::State::kRetiring; }
+  void await_suspend(std::coroutine_handle<> h) { slot->waiters.push_back(h); }
+  void await_resume() const noexcept {}
+};
+
+// Suspends until a callback-style operation reports its Status; rethrows a failure.
+struct StatusWaiter {
+  struct State {
+    bool done = false;
+    Status status;
+    std::coroutine_handle<> waiter;
+  };
+  std::shared_ptr<State> state = std::make_shared<State>();
+  std::function<void(const Status&)> callback() {
+    return [s = state](const Status& status) {
+      s->done = true;
+      s->status = status;
+      if (auto h = std::exchange(s->waiter, {})) h.resume();
+    };
+  }
+  bool await_ready() const noexcept { return state->done; }
+  void await_suspend(std::coroutine_handle<> h) { state->waiter = h; }
+  void await_resume() const { throwIfError(state->status); }
+};
+
+// The effective range of a list() call: the tighter of start/startAfter and prefix, and of end
+// and the first key after every key with the prefix.
+KeyRange rangeOf(const StorageListOptions& options) {
+  if (options.start && options.startAfter) {
+    throw Error(Status::invalidArgument(
+        "list() cannot be called with both start and startAfter values."));
+  }
+  if (options.limit && *options.limit == 0) {
+    throw Error(Status::invalidArgument("List limit must be positive."));
+  }
+  KeyRange range;
+  range.reverse = options.reverse;
+  range.limit = options.limit;
+  if (options.start) {
+    range.lower = *options.start;
+  } else if (options.startAfter) {
+    range.lower = *options.startAfter;
+    range.lowerInclusive = false;
+  }
+  range.upper = options.end;
+  if (options.prefix && !options.prefix->empty()) {
+    const std::string& prefix = *options.prefix;
+    if (!range.lower || *range.lower < prefix) {
+      range.lower = prefix;
+      range.lowerInclusive = true;
+    }
+    // The smallest string greater than every string with this prefix.
+    std::string after = prefix;
+    while (!after.empty() && static_cast<unsigned char>(after.back()) == 0xff) after.pop_back();
+    if (!after.empty()) {
+      after.back() = static_cast<char>(static_cast<unsigned char>(after.back()) + 1);
+      if (!range.upper || after < *range.upper) range.upper = after;
+    }
+  }
+  return range;
+}
+
+bool inRange(const KeyRange& range, std::string_view key) {
+  if (range.lower) {
+    if (range.lowerInclusive ? key < *range.lower : key <= *range.lower) return false;
+  }
+  if (range.upper && key >= *range.upper) return false;
+  return true;
+}
+
+// Lists the entries of an ordered map (key -> optional value) that fall in `range`.
+template <typename Map, typename ValueOf>
+StorageEntries listMap(const Map& map, const KeyRange& range, ValueOf valueOf) {
+  StorageEntries out;
+  auto take = [&](const auto& kv) {
+    if (!inRange(range, kv.first)) return true;
+    const std::optional<std::string>& value = valueOf(kv.second);
+    if (value) out.emplace_back(kv.first, *value);
+    return !range.limit || out.size() < *range.limit;
+  };
+  if (range.reverse) {
+    for (auto it = map.rbegin(); it != map.rend(); ++it) {
+      if (!take(*it)) break;
+    }
+  } else {
+    for (const auto& kv : map) {
+      if (!take(kv)) break;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// Transactions: writes collect in an overlay and join the object's write buffer only when the
+// callback returns, all at once (so they commit together); a throw or rollback() discards them.
+
+class TransactionImpl final : public StorageTransaction {
+ public:
+  explicit TransactionImpl(ObjectStore& store) : store_(store) {}
+
+  Task<std::optional<std::string>> get(std::string key, StorageGetOptions options) override {
+    throwIfError(checkKey(limits(), key));
+    if (auto it = overlay_.find(key); it != overlay_.end()) co_return it->second;
+    co_return co_await store_.get(std::move(key), options);
+  }
+  Task<StorageEntries> get(std::vector<std::string> keys, StorageGetOptions options) override {
+    throwIfError(checkBatch(limits(), keys.size()));
+    std::map<std::string, std::string> found;
+    for (std::string& key : keys) {
+      std::optional<std::string> v = co_await get(key, options);
+      if (v) found.emplace(std::move(key), std::move(*v));
+    }
+    co_return StorageEntries(found.begin(), found.end());
+  }
+  void put(std::string key, std::string value, StoragePutOptions) override {
+    throwIfError(checkValue(limits(), key, value));
+    overlay_[key] = value;
+    ops_.push_back(KvOp{KvOp::Kind::kPut, std::move(key), std::move(value)});
+  }
+  void put(StorageEntries entries, StoragePutOptions options) override {
+    throwIfError(checkBatch(limits(), entries.size()));
+    for (const auto& [k, v] : entries) throwIfError(checkValue(limits(), k, v));
+    for (auto& [k, v] : entries) put(std::move(k), std::move(v), options);
+  }
+  Task<bool> delete_(std::string key, StoragePutOptions) override {
+    bool existed = (co_await get(key, {})).has_value();
+    overlay_[key] = std::nullopt;
+    ops_.push_back(KvOp{KvOp::Kind::kDelete, std::move(key), {}});
+    co_return existed;
+  }
+  Task<size_t> delete_(std::vector<std::string> keys, StoragePutOptions options) override {
+    throwIfError(checkBatch(limits(), keys.size()));
+    for (const auto& k : keys) throwIfError(checkKey(limits(), k));
+    size_t count = 0;
+    for (std::string& key : keys) count += (co_await delete_(std::move(key), options)) ? 1 : 0;
+    co_return count;
+  }
+  Task<StorageEntries> list(StorageListOptions options) override {
+    KeyRange range = rangeOf(options);
+    std::map<std::string, std::optional<std::string>> merged;
+    StorageListOptions unlimited = options;
+    unlimited.limit.reset();
+    for (auto& [k, v] : co_await store_.list(unlimited)) merged.emplace(std::move(k), std::move(v));
+    for (const auto& [k, v] : overlay_) {
+      if (inRange(range, k)) merged[k] = v;
+    }
+    co_return listMap(merged, range, [](const std::optional<std::string>& v) -> const auto& {
+      return v;
+    });
+  }
+  void rollback() override {
+    rolledBack_ = true;
+    ops_.clear();
+    overlay_.clear();
+  }
+
+  bool rolledBack() const { return rolledBack_; }
+  std::vector<KvOp> takeOps() { return std::move(ops_); }
+
+ private:
+  const KvLimits& limits() const;
+
+  ObjectStore& store_;
+  std::map<std::string, std::optional<std::string>> overlay_;
+  std::vector<KvOp> ops_;
+  bool rolledBack_ = false;
+};
+
+// ---------------------------------------------------------------------------------------------
+
+ObjectStore::ObjectStore(ShardStorage& shard, std::string ns, ObjectId id, ObjectStoreHooks& hooks)
+    : shard_(shard), ns_(std::move(ns)), id_(std::move(id)), hooks_(hooks) {
+  storeId_ = shard_.registerStore(*this);
+  slot_ = shard_.slotFor(ns_, id_, storeId_);
+}
+
+ObjectStore::~ObjectStore() {
+  dropCache();
+  shard_.unregisterStore(*this);
+  shard_.releaseSlot(slot_);
+}
+
+const KvLimits& ObjectStore::limits() const { return shard_.limits(); }
+
+const KvLimits& TransactionImpl::limits() const { return store_.limits(); }
+
+std::optional<std::optional<std::string>> ObjectStore::readNow(const std::string& key,
+                                                                bool noCache) {
+  if (auto it = cache_.find(key); it != cache_.end()) {
+    if (it->second.inLru) shard_.cacheTouch(*this, it->first);
+    return it->second.value;
+  }
+  if (complete_) return std::optional<std::string>();
+  if (slot_->state == DbSlot::State::kRetiring) return std::nullopt;
+  Result<SqliteDb*> db = shard_.database(slot_, /*create=*/false);
+  throwIfError(db.status());
+  if (*db == nullptr) {
+    // No database file: nothing was ever stored, so the cache (with the writes in it) is complete.
+    complete_ = true;
+    return std::optional<std::string>();
+  }
+  Result<std::optional<std::string>> value = (*db)->get(key);
+  throwIfError(value.status());
+  if (!noCache) {
+    auto [it, inserted] = cache_.emplace(key, CacheEntry{*value});
+    cacheClean(it->first, it->second);  // may evict it again at once: do not touch `it` after
+  }
+  return std::move(value).value();
+}
+
+Task<void> ObjectStore::waitForDatabase(bool allowConcurrency) {
+  std::unique_ptr<ObjectStoreHooks::InputLock> lock;
+  if (!allowConcurrency) lock = hooks_.lockInput();
+  co_await SlotReturned{slot_};
+}
+
+Task<std::optional<std::string>> ObjectStore::read(std::string key, bool allowConcurrency,
+                                                   bool noCache) {
+  for (;;) {
+    std::optional<std::optional<std::string>> value = readNow(key, noCache);
+    if (value) co_return std::move(*value);
+    co_await waitForDatabase(allowConcurrency);
+  }
+}
+
+Task<std::optional<std::string>> ObjectStore::get(std::string key, StorageGetOptions options) {
+  throwIfError(checkKey(shard_.limits(), key));
+  return read(std::move(key), options.allowConcurrency, options.noCache);
+}
+
+Task<StorageEntries> ObjectStore::get(std::vector<std::string> keys, StorageGetOptions options) {
+  throwIfError(checkBatch(shard_.limits(), keys.size()));
+  for (const auto& key : keys) throwIfError(checkKey(shard_.limits(), key));
+  std::map<std::string, std::string> found;
+  for (std::string& key : keys) {
+    std::optional<std::string> value = co_await read(key, options.allowConcurrency, options.noCache);
+    if (value) found.emplace(std::move(key), std::move(*value));
+  }
+  co_return StorageEntries(found.begin(), found.end());
+}
+
+void ObjectStore::write(std::string key, std::optional<std::string> value,
+                        const StoragePutOptions& options) {
+  auto [it, inserted] = cache_.try_emplace(key);
+  CacheEntry& entry = it->second;
+  if (entry.inLru) {
+    shard_.cacheRemove(*this, it->first);
+    entry.inLru = false;
+  }
+  entry.value = value;
+  entry.dirty = true;
+  entry.noCache = options.noCache;
+  if (value) {
+    pending_.push_back(KvOp{KvOp::Kind::kPut, std::move(key), std::move(*value)});
+  } else {
+    pending_.push_back(KvOp{KvOp::Kind::kDelete, std::move(key), {}});
+  }
+}
+
+void ObjectStore::markWritten(const StoragePutOptions& options) {
+  if (!options.allowUnconfirmed) pendingWriteNumber_ = hooks_.beginWrite();
+  shard_.markDirty(*this);
+  hooks_.storageBusyChanged();
+}
+
+void ObjectStore::put(std::string key, std::string value, StoragePutOptions options) {
+  throwIfError(checkValue(shard_.limits(), key, value));
+  write(std::move(key), std::move(value), options);
+  markWritten(options);
+}
+
+void ObjectStore::put(StorageEntries entries, StoragePutOptions options) {
+  throwIfError(checkBatch(shard_.limits(), entries.size()));
+  // Check everything first: an invalid entry must leave the batch entirely unwritten.
+  for (const auto& [k, v] : entries) throwIfError(checkValue(shard_.limits(), k, v));
+  if (entries.empty()) return;
+  for (auto& [k, v] : entries) write(std::move(k), std::move(v), options);
+  markWritten(options);
+}
+
+Task<bool> ObjectStore::delete_(std::string key, StoragePutOptions options) {
+  throwIfError(checkKey(shard_.limits(), key));
+  bool existed = (co_await read(key, options.allowConcurrency, options.noCache)).has_value();
+  write(std::move(key), std::nullopt, options);
+  markWritten(options);
+  co_return existed;
+}
+
+Task<size_t> ObjectStore::delete_(std::vector<std::string> keys, StoragePutOptions options) {
+  throwIfError(checkBatch(shard_.limits(), keys.size()));
+  for (const auto& key : keys) throwIfError(checkKey(shard_.limits(), key));
+  size_t existed = 0;
+  for (const std::string& key : keys) {
+    if ((co_await read(key, options.allowConcurrency, options.noCache)).has_value()) ++existed;
+  }
+  if (keys.empty()) co_return 0;
+  for (std::string& key : keys) write(std::move(key), std::nullopt, options);
+  markWritten(options);
+  co_return existed;
+}
+
+Task<void> ObjectStore::deleteAll(StoragePutOptions options) {
+  dropCache();
+  complete_ = true;
+  pending_.push_back(KvOp{KvOp::Kind::kDeleteAll, {}, {}});
+  markWritten(options);
+  co_return;
+}
+
+Task<StorageEntries> ObjectStore::list(StorageListOptions options) {
+  KeyRange range = rangeOf(options);
+  if (complete_) {
+    co_return listMap(cache_, range, [](const CacheEntry& e) -> const auto& { return e.value; });
+  }
+  while (slot_->state == DbSlot::State::kRetiring) co_await waitForDatabase(options.allowConcurrency);
+  // Commit buffered writes first, so the database holds every write the object made.
+  if (!pending_.empty()) throwIfError(flushNowForRead());
+  StorageEntries out;
+  if (complete_) {
+    co_return listMap(cache_, range, [](const CacheEntry& e) -> const auto& { return e.value; });
+  }
+  Result<SqliteDb*> db = shard_.database(slot_, /*create=*/false);
+  throwIfError(db.status());
+  if (*db == nullptr) co_return out;
+  throwIfError((*db)->list(range, [&](std::string_view k, std::string_view v) {
+    out.emplace_back(k, v);
+    return true;
+  }));
+  co_return out;
+}
+
+Status ObjectStore::flushNowForRead() {
+  std::string log;
+  std::vector<std::pair<uint64_t, uint64_t>> notify;
+  if (!flushInto(log, notify)) return Status::internal("database unavailable");
+  shard_.submitNow(std::move(log), std::move(notify));
+  return Status::ok();
+}
+
+Task<void> ObjectStore::transaction(std::function<Task<void>(StorageTransaction&)> fn) {
+  // No other event runs while the transaction is open, so it is serializable.
+  std::unique_ptr<ObjectStoreHooks::InputLock> lock = hooks_.lockInput();
+  std::function<Task<void>(StorageTransaction&)> keepFn = std::move(fn);  // owns the lambda
+  TransactionImpl txn(*this);
+  co_await keepFn(txn);
+  if (txn.rolledBack()) co_return;
+  std::vector<KvOp> ops = txn.takeOps();
+  if (ops.empty()) co_return;
+  // All at once, without suspending: they join one commit.
+  for (KvOp& op : ops) {
+    if (op.kind == KvOp::Kind::kPut) {
+      write(std::move(op.key), std::move(op.value), {});
+    } else {
+      write(std::move(op.key), std::nullopt, {});
+    }
+  }
+  markWritten({});
+}
+
+Task<void> ObjectStore::sync() {
+  StatusWaiter waiter;
+  hooks_.whenDurable(waiter.callback());
+  co_await waiter;
+}
+
+bool ObjectStore::flushInto(std::string& log, std::vector<std::pair<uint64_t, uint64_t>>& notify) {
+  if (pending_.empty()) return true;
+  if (slot_->state == DbSlot::State::kRetiring) return false;
+  Result<SqliteDb*> db = shard_.database(slot_, /*create=*/true);
+  Status status = db.status();
+  uint64_t seq = 0;
+  if (status.isOk()) {
+    seq = (*db)->appliedSeq() + 1;
+    status = (*db)->apply(pending_, seq);
+  }
+  if (!status.isOk()) {
+    // Nothing of this commit is applied or logged: the object is reset and starts over from disk.
+    hooks_.storageFailed(status);
+    return true;
+  }
+  CommitRecord record{ns_, id_.bytes(), seq, std::move(pending_)};
+  pending_.clear();
+  if (Status framed = appendFramedRecord(log, encodeCommitRecord(record)); !framed) {
+    // Unreachable within the KV limits (a commit is at most 128 values of 128 KiB).
+    hooks_.storageFailed(framed);
+    return true;
+  }
+  for (const KvOp& op : record.ops) {
+    if (op.kind == KvOp::Kind::kDeleteAll) continue;
+    auto it = cache_.find(op.key);
+    if (it != cache_.end() && it->second.dirty) {
+      it->second.dirty = false;
+      cacheClean(it->first, it->second);
+    }
+  }
+  notify.emplace_back(storeId_, pendingWriteNumber_);
+  pendingWriteNumber_ = 0;
+  ++inFlight_;
+  if ((*db)->walPages() > shard_.walPagesBeforeCheckpoint()) shard_.retire(*slot_);
+  return true;
+}
+
+void ObjectStore::commitFinished(uint64_t writeNumber, const Status& status) {
+  --inFlight_;
+  if (!status.isOk()) {
+    hooks_.storageFailed(status);
+  } else if (writeNumber != 0) {
+    hooks_.writesDurableThrough(writeNumber);
+  }
+  if (!busy()) hooks_.storageBusyChanged();
+}
+
+void ObjectStore::cacheClean(const std::string& key, CacheEntry& entry) {
+  if (entry.noCache) {
+    cache_.erase(key);
+    complete_ = false;
+    return;
+  }
+  entry.inLru = true;
+  size_t bytes = key.size() + (entry.value ? entry.value->size() : 0) + 96;
+  shard_.cacheAdd(*this, key, bytes);
+}
+
+void ObjectStore::evictCacheEntry(const std::string& key) {
+  auto it = cache_.find(key);
+  if (it == cache_.end()) return;
+  shard_.cacheRemove(*this, it->first);
+  cache_.erase(it);
+  complete_ = false;
+}
+
+void ObjectStore::dropCache() {
+  for (auto& [key, entry] : cache_) {
+    if (entry.inLru) shard_.cacheRemove(*this, key);
+  }
+  cache_.clear();
+  complete_ = false;
+}
+
+void ObjectStore::discardVolatileState() {
+  dropCache();
+  pending_.clear();
+  pendingWriteNumber_ = 0;
+  hooks_.storageBusyChanged();
+}
+
+}  // namespace duro::storage

@@ -1,0 +1,121 @@
+// ObjectStore: one Durable Object's storage (duro::Storage) on its shard: the write buffer that
+// coalesces writes into commits, the object's part of the shard cache, and the link to its
+// database slot. The runtime plugs it under the object's gates through ObjectStoreHooks.
+// Call only on the object's shard; see shard_storage.cc for the design notes and invariants.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "duro/id.h"
+#include "duro/storage.h"
+#include "storage/commit_record.h"
+#include "storage/kv_limits.h"
+
+namespace duro::storage {
+
+class ShardStorage;
+struct DbSlot;
+
+// What storage needs from the runtime (its gates and lifecycle). Implemented by the object host.
+class ObjectStoreHooks {
+ public:
+  // Held while a storage call waits; the object receives no new event meanwhile.
+  class InputLock {
+   public:
+    virtual ~InputLock() = default;
+  };
+
+  virtual ~ObjectStoreHooks() = default;
+  // Output gate: number a write whose durability outputs must wait for.
+  virtual uint64_t beginWrite() = 0;
+  virtual void writesDurableThrough(uint64_t writeNumber) = 0;
+  // Runs `fn` once every write numbered so far is durable (or with the failure).
+  virtual void whenDurable(std::function<void(const Status&)> fn) = 0;
+  virtual std::unique_ptr<InputLock> lockInput() = 0;
+  // A commit failed: reset the object (outputs become errors, the instance is discarded).
+  virtual void storageFailed(const Status& status) = 0;
+  // The store became busy or idle (pending or in-flight writes): the object may not be evicted
+  // while busy.
+  virtual void storageBusyChanged() = 0;
+};
+
+class ObjectStore final : public Storage {
+ public:
+  ObjectStore(ShardStorage& shard, std::string ns, ObjectId id, ObjectStoreHooks& hooks);
+  ~ObjectStore() override;
+  ObjectStore(const ObjectStore&) = delete;
+  ObjectStore& operator=(const ObjectStore&) = delete;
+
+  // duro::Storage.
+  Task<std::optional<std::string>> get(std::string key, StorageGetOptions options = {}) override;
+  Task<StorageEntries> get(std::vector<std::string> keys, StorageGetOptions options = {}) override;
+  void put(std::string key, std::string value, StoragePutOptions options = {}) override;
+  void put(StorageEntries entries, StoragePutOptions options = {}) override;
+  Task<bool> delete_(std::string key, StoragePutOptions options = {}) override;
+  Task<size_t> delete_(std::vector<std::string> keys, StoragePutOptions options = {}) override;
+  Task<StorageEntries> list(StorageListOptions options = {}) override;
+  Task<void> deleteAll(StoragePutOptions options = {}) override;
+  Task<void> transaction(std::function<Task<void>(StorageTransaction&)> fn) override;
+  Task<void> sync() override;
+
+  // Writes buffered or committed but not yet durable.
+  bool busy() const noexcept { return !pending_.empty() || inFlight_ > 0; }
+  // After a reset: forget cached state and buffered writes; the next read goes to disk.
+  void discardVolatileState();
+
+  const KvLimits& limits() const;
+
+  // ---- for ShardStorage ----
+  uint64_t storeId() const noexcept { return storeId_; }
+  const std::string& ns() const noexcept { return ns_; }
+  const ObjectId& id() const noexcept { return id_; }
+  DbSlot& slot() noexcept { return *slot_; }
+  // Applies the buffered writes to the database and appends their record to `log`. Returns false
+  // (and keeps them) if the database is away being retired; the shard calls again later.
+  bool flushInto(std::string& log, std::vector<std::pair<uint64_t, uint64_t>>& notify);
+  // The commit whose outputs wait for write number `writeNumber` is durable (or failed).
+  void commitFinished(uint64_t writeNumber, const Status& status);
+  // The shard cache dropped this entry (budget).
+  void evictCacheEntry(const std::string& key);
+  bool dirtyScheduled = false;
+
+ private:
+  struct CacheEntry {
+    std::optional<std::string> value;  // nullopt: known to be absent
+    bool dirty = false;                // written since the last flush (pinned, not evictable)
+    bool noCache = false;              // drop once clean
+    bool inLru = false;
+  };
+
+  // Looks `key` up: cache, then the database (synchronously). Suspends only while the database is
+  // being retired (holding the input gate unless allowConcurrency).
+  Task<std::optional<std::string>> read(std::string key, bool allowConcurrency, bool noCache);
+  std::optional<std::optional<std::string>> readNow(const std::string& key, bool noCache);
+  Task<void> waitForDatabase(bool allowConcurrency);
+  void write(std::string key, std::optional<std::string> value, const StoragePutOptions& options);
+  void markWritten(const StoragePutOptions& options);
+  void cacheClean(const std::string& key, CacheEntry& entry);
+  void dropCache();
+  Status flushNowForRead();
+
+  ShardStorage& shard_;
+  std::string ns_;
+  ObjectId id_;
+  ObjectStoreHooks& hooks_;
+  uint64_t storeId_;
+  std::shared_ptr<DbSlot> slot_;
+  std::map<std::string, CacheEntry, std::less<>> cache_;
+  bool complete_ = false;  // the cache knows every key (new object, or after deleteAll)
+  std::vector<KvOp> pending_;
+  uint64_t pendingWriteNumber_ = 0;  // 0: no confirmed write pending
+  uint32_t inFlight_ = 0;
+  uint64_t resetGeneration_ = 0;
+};
+
+}  // namespace duro::storage

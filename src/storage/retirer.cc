@@ -1,0 +1,102 @@
+// Implementation of Retirer (retirer.h).
+#include "storage/retirer.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "base/log.h"
+
+namespace duro::storage {
+
+Retirer::Retirer(base::EventLoop& loop, std::filesystem::path dataDir)
+    : loop_(loop), dataDir_(std::move(dataDir)) {}
+
+Retirer::~Retirer() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  if (dirFd_ >= 0) ::close(dirFd_);
+}
+
+Status Retirer::start() {
+  dirFd_ = ::open(dataDir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dirFd_ < 0) {
+    return Status::storage("cannot open " + dataDir_.string() + ": " + std::strerror(errno));
+  }
+  thread_ = std::thread([this] { run(); });
+  return Status::ok();
+}
+
+void Retirer::retire(std::unique_ptr<SqliteDb> db, std::function<void(const Status&)> done) {
+  {
+    std::lock_guard lock(mu_);
+    jobs_.push_back(Job{std::move(db), std::move(done)});
+  }
+  cv_.notify_one();
+}
+
+void Retirer::deleteSegmentsAfterSync(std::vector<std::filesystem::path> segments) {
+  {
+    std::lock_guard lock(mu_);
+    for (auto& s : segments) segments_.push_back(std::move(s));
+  }
+  cv_.notify_one();
+}
+
+uint64_t Retirer::syncCount() const {
+  std::lock_guard lock(mu_);
+  return syncs_;
+}
+
+Status Retirer::syncFilesystem() {
+  if (::syncfs(dirFd_) != 0) {
+    return Status::storage("cannot sync the filesystem of " + dataDir_.string() + ": " +
+                           std::strerror(errno));
+  }
+  std::lock_guard lock(mu_);
+  ++syncs_;
+  return Status::ok();
+}
+
+void Retirer::run() {
+  for (;;) {
+    std::vector<Job> jobs;
+    std::vector<std::filesystem::path> segments;
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [&] { return stopping_ || !jobs_.empty() || !segments_.empty(); });
+      if (jobs_.empty() && segments_.empty()) return;  // stopping, nothing left
+      jobs.swap(jobs_);
+      segments.swap(segments_);
+    }
+    Status status = syncFilesystem();
+    if (status.isOk()) {
+      for (const auto& segment : segments) {
+        std::error_code ec;
+        std::filesystem::remove(segment, ec);
+        if (ec) base::logWarn("storage", "cannot delete " + segment.string() + ": " + ec.message());
+      }
+    }
+    std::vector<Status> results(jobs.size(), status);
+    if (status.isOk() && !jobs.empty()) {
+      for (size_t i = 0; i < jobs.size(); ++i) results[i] = jobs[i].db->checkpoint();
+      status = syncFilesystem();
+    }
+    for (size_t i = 0; i < jobs.size(); ++i) {
+      if (!status.isOk() && results[i].isOk()) results[i] = status;
+      // A failed checkpoint or sync leaves the WAL in place (the destructor closes without
+      // checkpointing), which is always safe: the next open reads the WAL back.
+      if (results[i].isOk()) jobs[i].db->close();
+      jobs[i].db.reset();
+      loop_.post([done = std::move(jobs[i].done), result = results[i]] { done(result); });
+    }
+  }
+}
+
+}  // namespace duro::storage

@@ -1,0 +1,64 @@
+// Retirer: the shard's maintenance thread. It closes object databases safely and deletes commit-log
+// segments whose records are safely in those databases, so the shard's loop thread never syncs.
+//
+// One batch of work:
+//   1. syncfs            every WAL frame written so far, and every file created, is on disk; so the
+//                        records of retired log segments are durable in the databases -> delete them
+//   2. checkpoint each   copy each handed-over database's WAL into its database file (no sync)
+//   3. syncfs            the database files are on disk
+//   4. close each        closing removes the now-redundant WAL file
+// The database file is written only in step 2, between two syncs, and only while no one else uses
+// the connection: a power cut at any point leaves each file either as before or fully updated.
+// Contract: retire() and deleteSegmentsAfterSync() are called on the shard's loop thread; callbacks
+// are posted back to that loop. The destructor finishes all queued work.
+#pragma once
+
+#include <condition_variable>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "base/event_loop.h"
+#include "storage/sqlite_db.h"
+
+namespace duro::storage {
+
+class Retirer {
+ public:
+  Retirer(base::EventLoop& loop, std::filesystem::path dataDir);
+  ~Retirer();
+  Retirer(const Retirer&) = delete;
+  Retirer& operator=(const Retirer&) = delete;
+
+  Status start();
+  // Takes over `db`; `done` runs on the loop once its file is closed (status of the close).
+  void retire(std::unique_ptr<SqliteDb> db, std::function<void(const Status&)> done);
+  // Deletes these files after the next filesystem sync.
+  void deleteSegmentsAfterSync(std::vector<std::filesystem::path> segments);
+
+  uint64_t syncCount() const;
+
+ private:
+  struct Job {
+    std::unique_ptr<SqliteDb> db;
+    std::function<void(const Status&)> done;
+  };
+  void run();
+  Status syncFilesystem();
+
+  base::EventLoop& loop_;
+  std::filesystem::path dataDir_;
+  int dirFd_ = -1;
+  std::thread thread_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<Job> jobs_;
+  std::vector<std::filesystem::path> segments_;
+  bool stopping_ = false;
+  uint64_t syncs_ = 0;
+};
+
+}  // namespace duro::storage

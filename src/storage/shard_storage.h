@@ -1,0 +1,134 @@
+// ShardStorage: the storage of every object on one shard: the group-committed commit log, the
+// bounded set of open databases (LRU) with the retirer thread that closes them, the shard-wide
+// cache budget, and the end-of-turn flush that turns buffered writes into commits.
+// Call only on the shard's loop thread (except construction and stop()).
+#pragma once
+
+#include <atomic>
+#include <coroutine>
+#include <cstdint>
+#include <filesystem>
+#include <list>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "base/event_loop.h"
+#include "storage/group_commit.h"
+#include "storage/kv_limits.h"
+#include "storage/object_store.h"
+#include "storage/retirer.h"
+#include "storage/sqlite_db.h"
+
+namespace duro::storage {
+
+struct ShardStorageOptions {
+  std::filesystem::path dataDir;
+  uint32_t shard = 0;
+  // First commit-log generation this process writes (above every segment already replayed).
+  uint64_t firstLogGeneration = 1;
+  // Bytes of cached keys and values per shard (dirty entries are pinned beyond it).
+  size_t cacheBytes = 32 << 20;
+  // Open object databases per shard; the least recently used beyond this is closed.
+  size_t maxOpenDatabases = 256;
+  // A database whose WAL holds more pages than this is checkpointed (closed and reopened).
+  int walPagesBeforeCheckpoint = 4096;
+  KvLimits limits;
+};
+
+// One object's database connection and where it is in its lifecycle.
+struct DbSlot {
+  enum class State { kUnknown, kAbsent, kOpen, kClosed, kRetiring };
+  State state = State::kUnknown;
+  std::filesystem::path path;
+  std::unique_ptr<SqliteDb> db;
+  std::list<DbSlot*>::iterator lruPosition;
+  uint64_t ownerStoreId = 0;
+  std::vector<std::coroutine_handle<>> waiters;  // resumed when a retirement finishes
+};
+
+// Counters: safe to read from any thread.
+struct ShardStorageStats {
+  uint64_t commits = 0;         // object commits applied and logged
+  uint64_t logSyncs = 0;        // fdatasync calls on the commit log
+  uint64_t openDatabases = 0;   // open right now
+  uint64_t retiredDatabases = 0;
+  uint64_t cacheBytes = 0;
+};
+
+class ShardStorage {
+ public:
+  ShardStorage(base::EventLoop& loop, ShardStorageOptions options);
+  ~ShardStorage();
+  ShardStorage(const ShardStorage&) = delete;
+  ShardStorage& operator=(const ShardStorage&) = delete;
+
+  Status start();
+  // Loop thread, at shutdown: commits what is buffered; the destructor then waits for the log.
+  void flushAllNow() { flushAll(); }
+
+  std::unique_ptr<ObjectStore> createStore(std::string ns, const ObjectId& id,
+                                           ObjectStoreHooks& hooks);
+  const KvLimits& limits() const { return options_.limits; }
+  ShardStorageStats stats() const;
+
+  // ---- for ObjectStore ----
+  uint64_t registerStore(ObjectStore& store);
+  void unregisterStore(ObjectStore& store);
+  std::shared_ptr<DbSlot> slotFor(const std::string& ns, const ObjectId& id, uint64_t storeId);
+  // The open database of `slot`, opening it (creating it if `create`) if needed. nullptr if the
+  // file does not exist and create is false. Must not be called while the slot is retiring.
+  Result<SqliteDb*> database(const std::shared_ptr<DbSlot>& slot, bool create);
+  // Hands the slot's database to the retirer (no-op unless open).
+  void retire(DbSlot& slot);
+  void releaseSlot(std::shared_ptr<DbSlot> slot);
+  void markDirty(ObjectStore& store);
+  // Submits commits flushed outside the end-of-turn pass (list() flushes before reading).
+  void submitNow(std::string log, std::vector<std::pair<uint64_t, uint64_t>> notify);
+  int walPagesBeforeCheckpoint() const { return options_.walPagesBeforeCheckpoint; }
+  // Cache accounting for clean entries (evictable, least recently used first).
+  void cacheAdd(ObjectStore& store, const std::string& key, size_t bytes);
+  void cacheTouch(ObjectStore& store, const std::string& key);
+  void cacheRemove(ObjectStore& store, const std::string& key);
+
+ private:
+  struct CacheNode {
+    ObjectStore* store;
+    const std::string* key;
+    size_t bytes;
+  };
+  struct CacheKey {
+    uint64_t store;
+    std::string_view key;
+    bool operator==(const CacheKey&) const = default;
+  };
+  struct CacheKeyHash {
+    size_t operator()(const CacheKey& k) const noexcept;
+  };
+
+  void flushAll();
+  void onGroupDurable(std::vector<std::pair<uint64_t, uint64_t>> notify, const Status& status);
+  void evictCache();
+
+  base::EventLoop& loop_;
+  ShardStorageOptions options_;
+  std::unique_ptr<GroupCommitter> log_;
+  std::unique_ptr<Retirer> retirer_;
+  std::unordered_map<uint64_t, ObjectStore*> stores_;
+  uint64_t nextStoreId_ = 1;
+  std::vector<ObjectStore*> dirty_;
+  bool flushScheduled_ = false;
+  std::unordered_map<std::string, std::shared_ptr<DbSlot>> slots_;  // open or retiring, by path
+  std::list<DbSlot*> openLru_;                                       // least recently used first
+  std::list<CacheNode> cacheLru_;
+  std::unordered_map<CacheKey, std::list<CacheNode>::iterator, CacheKeyHash> cacheIndex_;
+  size_t cacheBytes_ = 0;
+  // Mirrors for stats() from other threads.
+  std::atomic<uint64_t> commits_{0};
+  std::atomic<uint64_t> retired_{0};
+  std::atomic<uint64_t> openCount_{0};
+  std::atomic<uint64_t> cacheBytesSeen_{0};
+};
+
+}  // namespace duro::storage

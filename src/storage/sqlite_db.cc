@@ -1,0 +1,230 @@
+// Implementation of SqliteDb (sqlite_db.h).
+#include "storage/sqlite_db.h"
+
+#include <sqlite3.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace duro::storage {
+
+namespace {
+constexpr const char* kSchema =
+    "CREATE TABLE IF NOT EXISTS _duro_kv(key BLOB PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS _duro_meta(name TEXT PRIMARY KEY, value INTEGER) WITHOUT ROWID;";
+
+// The settings of every connection; see the header for why.
+constexpr const char* kPragmas =
+    "PRAGMA locking_mode=EXCLUSIVE;"
+    "PRAGMA journal_mode=WAL;"
+    "PRAGMA synchronous=OFF;"
+    "PRAGMA wal_autocheckpoint=0;"
+    "PRAGMA cache_size=-512;";
+
+std::string_view columnBytes(sqlite3_stmt* stmt, int column) {
+  const void* data = sqlite3_column_blob(stmt, column);
+  int size = sqlite3_column_bytes(stmt, column);
+  return data ? std::string_view(static_cast<const char*>(data), static_cast<size_t>(size))
+              : std::string_view();
+}
+
+void bindBytes(sqlite3_stmt* stmt, int index, std::string_view bytes) {
+  sqlite3_bind_blob(stmt, index, bytes.data(), static_cast<int>(bytes.size()), SQLITE_STATIC);
+}
+}  // namespace
+
+Result<std::unique_ptr<SqliteDb>> SqliteDb::open(const std::filesystem::path& path, bool create) {
+  struct stat st{};
+  if (!create && ::stat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) return Status::notFound("no database");
+    return Status::storage("cannot stat " + path.string() + ": " + std::strerror(errno));
+  }
+  sqlite3* raw = nullptr;
+  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
+  int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
+  std::unique_ptr<SqliteDb> db(new SqliteDb(path, raw));
+  if (rc != SQLITE_OK) return db->error("cannot open");
+  sqlite3_extended_result_codes(raw, 1);
+  sqlite3_db_config(raw, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
+  if (sqlite3_exec(raw, kPragmas, nullptr, nullptr, nullptr) != SQLITE_OK) {
+    return db->error("cannot configure");
+  }
+  if (create && sqlite3_exec(raw, kSchema, nullptr, nullptr, nullptr) != SQLITE_OK) {
+    return db->error("cannot create tables in");
+  }
+  sqlite3_wal_hook(raw, &SqliteDb::onWalCommit, db.get());
+  if (Status s = db->loadAppliedSeq(); !s) return s;
+  return db;
+}
+
+SqliteDb::~SqliteDb() {
+  // Not retired: close without touching the database file; the WAL stays and is read back on the
+  // next open. Always safe, whatever happens to the machine afterwards.
+  closeConnection(/*checkpointOnClose=*/false);
+}
+
+int SqliteDb::onWalCommit(void* self, sqlite3*, const char*, int pages) {
+  static_cast<SqliteDb*>(self)->walPages_ = pages;
+  return SQLITE_OK;
+}
+
+Status SqliteDb::error(const char* what) const {
+  std::string message = std::string(what) + " " + path_.string() + ": " +
+                        (db_ ? sqlite3_errmsg(db_) : "out of memory");
+  return Status::storage(message);
+}
+
+Status SqliteDb::prepare(sqlite3_stmt** stmt, const char* sql) {
+  if (*stmt != nullptr) {
+    sqlite3_reset(*stmt);
+    sqlite3_clear_bindings(*stmt);
+    return Status::ok();
+  }
+  if (sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, stmt, nullptr) != SQLITE_OK) {
+    return error("cannot prepare a statement for");
+  }
+  return Status::ok();
+}
+
+Status SqliteDb::loadAppliedSeq() {
+  sqlite3_stmt* stmt = nullptr;
+  int rc = sqlite3_prepare_v2(db_, "SELECT value FROM _duro_meta WHERE name='seq'", -1, &stmt,
+                              nullptr);
+  if (rc != SQLITE_OK) {
+    // A database without our tables (e.g. an empty file) has no commits yet.
+    sqlite3_finalize(stmt);
+    if (sqlite3_exec(db_, kSchema, nullptr, nullptr, nullptr) != SQLITE_OK) {
+      return error("cannot create tables in");
+    }
+    appliedSeq_ = 0;
+    return Status::ok();
+  }
+  rc = sqlite3_step(stmt);
+  appliedSeq_ = rc == SQLITE_ROW ? static_cast<uint64_t>(sqlite3_column_int64(stmt, 0)) : 0;
+  sqlite3_finalize(stmt);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return error("cannot read");
+  return Status::ok();
+}
+
+Result<std::optional<std::string>> SqliteDb::get(std::string_view key) {
+  if (Status s = prepare(&get_, "SELECT value FROM _duro_kv WHERE key=?1"); !s) return s;
+  bindBytes(get_, 1, key);
+  int rc = sqlite3_step(get_);
+  std::optional<std::string> value;
+  if (rc == SQLITE_ROW) value.emplace(columnBytes(get_, 0));
+  sqlite3_reset(get_);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return error("cannot read");
+  return value;
+}
+
+Status SqliteDb::list(const KeyRange& range,
+                      const std::function<bool(std::string_view, std::string_view)>& fn) {
+  std::string sql = "SELECT key, value FROM _duro_kv";
+  const char* glue = " WHERE ";
+  if (range.lower) {
+    sql += glue;
+    sql += range.lowerInclusive ? "key >= ?1" : "key > ?1";
+    glue = " AND ";
+  }
+  if (range.upper) {
+    sql += glue;
+    sql += "key < ?2";
+  }
+  sql += range.reverse ? " ORDER BY key DESC" : " ORDER BY key";
+  if (range.limit) sql += " LIMIT ?3";
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &stmt, nullptr) != SQLITE_OK) {
+    return error("cannot list");
+  }
+  if (range.lower) bindBytes(stmt, 1, *range.lower);
+  if (range.upper) bindBytes(stmt, 2, *range.upper);
+  if (range.limit) sqlite3_bind_int64(stmt, 3, static_cast<sqlite3_int64>(*range.limit));
+  int rc;
+  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    if (!fn(columnBytes(stmt, 0), columnBytes(stmt, 1))) {
+      rc = SQLITE_DONE;
+      break;
+    }
+  }
+  sqlite3_finalize(stmt);
+  if (rc != SQLITE_DONE) return error("cannot list");
+  return Status::ok();
+}
+
+Status SqliteDb::apply(const std::vector<KvOp>& ops, uint64_t seq) {
+  auto step = [&](sqlite3_stmt* stmt) {
+    int rc = sqlite3_step(stmt);
+    sqlite3_reset(stmt);
+    return rc == SQLITE_DONE;
+  };
+  if (Status s = prepare(&begin_, "BEGIN"); !s) return s;
+  if (!step(begin_)) return error("cannot begin a transaction in");
+  bool ok = true;
+  for (const KvOp& op : ops) {
+    switch (op.kind) {
+      case KvOp::Kind::kPut:
+        ok = prepare(&put_, "INSERT OR REPLACE INTO _duro_kv(key, value) VALUES(?1, ?2)").isOk();
+        if (ok) {
+          bindBytes(put_, 1, op.key);
+          bindBytes(put_, 2, op.value);
+          ok = step(put_);
+        }
+        break;
+      case KvOp::Kind::kDelete:
+        ok = prepare(&delete_, "DELETE FROM _duro_kv WHERE key=?1").isOk();
+        if (ok) {
+          bindBytes(delete_, 1, op.key);
+          ok = step(delete_);
+        }
+        break;
+      case KvOp::Kind::kDeleteAll:
+        ok = prepare(&deleteAll_, "DELETE FROM _duro_kv").isOk() && step(deleteAll_);
+        break;
+    }
+    if (!ok) break;
+  }
+  if (ok) {
+    ok = prepare(&setSeq_, "INSERT OR REPLACE INTO _duro_meta(name, value) VALUES('seq', ?1)")
+             .isOk();
+    if (ok) {
+      sqlite3_bind_int64(setSeq_, 1, static_cast<sqlite3_int64>(seq));
+      ok = step(setSeq_);
+    }
+  }
+  if (ok) {
+    ok = prepare(&commit_, "COMMIT").isOk() && step(commit_);
+  }
+  if (!ok) {
+    Status failure = error("cannot write to");
+    if (prepare(&rollback_, "ROLLBACK").isOk()) step(rollback_);
+    return failure;
+  }
+  appliedSeq_ = seq;
+  return Status::ok();
+}
+
+Status SqliteDb::checkpoint() {
+  int logFrames = 0, checkpointed = 0;
+  int rc = sqlite3_wal_checkpoint_v2(db_, "main", SQLITE_CHECKPOINT_PASSIVE, &logFrames,
+                                     &checkpointed);
+  if (rc != SQLITE_OK) return error("cannot checkpoint");
+  return Status::ok();
+}
+
+void SqliteDb::close() { closeConnection(/*checkpointOnClose=*/true); }
+
+void SqliteDb::closeConnection(bool checkpointOnClose) {
+  if (db_ == nullptr) return;
+  for (sqlite3_stmt* stmt :
+       {get_, put_, delete_, deleteAll_, setSeq_, begin_, commit_, rollback_}) {
+    sqlite3_finalize(stmt);
+  }
+  get_ = put_ = delete_ = deleteAll_ = setSeq_ = begin_ = commit_ = rollback_ = nullptr;
+  // After checkpoint() and a sync, closing finds nothing left to copy and removes the WAL file.
+  if (checkpointOnClose) sqlite3_db_config(db_, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 0, nullptr);
+  sqlite3_close_v2(db_);
+  db_ = nullptr;
+}
+
+}  // namespace duro::storage
