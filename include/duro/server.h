@@ -47,7 +47,7 @@ struct ServerOptions {
   // Storage, per shard: bytes of cached keys and values, and open object databases (the least
   // recently used beyond this is closed).
   size_t cacheBytesPerShard = 32 << 20;
-  size_t maxOpenDatabasesPerShard = 256;
+  size_t maxOpenDatabasesPerShard = 512;
   // On SIGTERM/SIGINT, in-flight requests get this long to finish before the server exits anyway.
   std::chrono::milliseconds shutdownTimeout{30000};
   // Variables visible through Env::var.

@@ -20,7 +20,7 @@ struct ServeFlags {
   int64_t maxBodyBytes = 16 * 1024 * 1024;
   int64_t shutdownTimeoutMs = 30000;
   int64_t cacheBytes = 32 << 20;
-  int64_t maxOpenDatabases = 256;
+  int64_t maxOpenDatabases = 512;
   std::string logLevel = "info";
 
   // Adds the options to `app` (or a subcommand).

@@ -125,6 +125,15 @@ Result<SqliteDb*> ShardStorage::database(const std::shared_ptr<DbSlot>& slotPtr,
     case DbSlot::State::kClosed:
       break;
   }
+  if (create && !knownDirs_.contains(slot.path.parent_path().string())) {
+    std::error_code ec;
+    std::filesystem::create_directories(slot.path.parent_path(), ec);
+    if (ec) {
+      return Status::storage("cannot create " + slot.path.parent_path().string() + ": " +
+                             ec.message());
+    }
+    knownDirs_.insert(slot.path.parent_path().string());
+  }
   Result<std::unique_ptr<SqliteDb>> opened = SqliteDb::open(slot.path, create);
   if (!opened) {
     if (opened.status().code() == StatusCode::kNotFound) {

@@ -12,6 +12,7 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "base/event_loop.h"
@@ -31,7 +32,7 @@ struct ShardStorageOptions {
   // Bytes of cached keys and values per shard (dirty entries are pinned beyond it).
   size_t cacheBytes = 32 << 20;
   // Open object databases per shard; the least recently used beyond this is closed.
-  size_t maxOpenDatabases = 256;
+  size_t maxOpenDatabases = 512;
   // A database whose WAL holds more pages than this is checkpointed (closed and reopened).
   int walPagesBeforeCheckpoint = 4096;
   KvLimits limits;
@@ -120,6 +121,7 @@ class ShardStorage {
   std::vector<ObjectStore*> dirty_;
   bool flushScheduled_ = false;
   std::unordered_map<std::string, std::shared_ptr<DbSlot>> slots_;  // open or retiring, by path
+  std::unordered_set<std::string> knownDirs_;                        // namespace dirs that exist
   std::list<DbSlot*> openLru_;                                       // least recently used first
   std::list<CacheNode> cacheLru_;
   std::unordered_map<CacheKey, std::list<CacheNode>::iterator, CacheKeyHash> cacheIndex_;

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include <cerrno>
+#include <mutex>
 #include <cstring>
 
 namespace duro::storage {
@@ -34,7 +35,19 @@ void bindBytes(sqlite3_stmt* stmt, int index, std::string_view bytes) {
 }
 }  // namespace
 
+// Process-wide SQLite settings, applied once before SQLite initializes. Without a page-cache
+// configuration every connection preallocates 20 pages (~86 KiB) up front; duro keeps hundreds of
+// small databases open, so pages are allocated only as used (measured: 139 KiB -> 65 KiB per open
+// connection, most of the rest being the 32 KiB WAL index).
+namespace {
+void configureSqliteOnce() {
+  static std::once_flag once;
+  std::call_once(once, [] { sqlite3_config(SQLITE_CONFIG_PAGECACHE, nullptr, 0, 0); });
+}
+}  // namespace
+
 Result<std::unique_ptr<SqliteDb>> SqliteDb::open(const std::filesystem::path& path, bool create) {
+  configureSqliteOnce();
   struct stat st{};
   if (!create && ::stat(path.c_str(), &st) != 0) {
     if (errno == ENOENT) return Status::notFound("no database");

@@ -8,12 +8,16 @@
 //   /probe/<name>/slow?ms=N        answers after N ms without locking the gate
 //   /release/<name>                releases a /hold (handled by the Worker, not the object)
 //   /waiting                       how many handlers are inside /hold or /slow right now
+//   /ledger/<name>/write?n=N       puts a=N and b=N without a suspension between (one commit)
+//   /ledger/<name>/txn?n=N         puts c=N and d=N in a transaction
+//   /ledger/<name>/read            "a b c d" (-1 for a missing key)
 //   /stats                         the server's counters as JSON
 #include <atomic>
 #include <condition_variable>
 #include <iostream>
 #include <map>
 #include <mutex>
+#include <optional>
 
 #include "cli/serve_flags.h"
 #include "counter_app.h"
@@ -92,10 +96,51 @@ class Probe final : public duro::DurableObject {
   int count_ = 0;
 };
 
+// Writes pairs of keys that must always be seen together: a/b in one coalesced batch (no
+// suspension between the puts), c/d in one transaction. Used by the crash tests.
+class Ledger final : public duro::DurableObject {
+ public:
+  Ledger(duro::ObjectState& state, duro::Env&) : storage_(state.storage()) {}
+
+  duro::Task<duro::Response> fetch(duro::Request request) override {
+    std::string_view action = segment(request.path(), 2);
+    std::string n(request.queryParam("n").value_or("0"));
+    if (action == "write") {
+      storage_.put("a", n);
+      storage_.put("b", n);
+      co_return duro::Response::text("ok " + n);
+    }
+    if (action == "txn") {
+      co_await storage_.transaction([n](duro::StorageTransaction& txn) -> duro::Task<void> {
+        txn.put("c", n);
+        txn.put("d", n);
+        co_return;
+      });
+      co_return duro::Response::text("ok " + n);
+    }
+    if (action == "read") {
+      std::string out;
+      for (const char* key : {"a", "b", "c", "d"}) {
+        std::optional<std::string> v = co_await storage_.get(key);
+        out += (out.empty() ? "" : " ") + v.value_or("-1");
+      }
+      co_return duro::Response::text(out);
+    }
+    co_return duro::Response::text("unknown ledger action\n", 404);
+  }
+
+ private:
+  duro::Storage& storage_;
+};
+
 duro::Task<duro::Response> testWorker(duro::Request request, duro::Env& env) {
   std::string_view first = segment(request.path(), 0);
   if (first == "probe") {
     duro::Stub stub = env.ns("PROBE").getByName(segment(request.path(), 1));
+    co_return co_await stub.fetch(std::move(request));
+  }
+  if (first == "ledger") {
+    duro::Stub stub = env.ns("LEDGER").getByName(segment(request.path(), 1));
     co_return co_await stub.fetch(std::move(request));
   }
   if (first == "release") {
@@ -109,7 +154,9 @@ duro::Task<duro::Response> testWorker(duro::Request request, duro::Env& env) {
         "{\"liveObjects\":" + std::to_string(s.liveObjects) +
         ",\"objectsConstructed\":" + std::to_string(s.objectsConstructed) +
         ",\"objectsEvicted\":" + std::to_string(s.objectsEvicted) +
-        ",\"overloadRejections\":" + std::to_string(s.overloadRejections) + "}");
+        ",\"overloadRejections\":" + std::to_string(s.overloadRejections) +
+        ",\"commits\":" + std::to_string(s.commits) + ",\"logSyncs\":" + std::to_string(s.logSyncs) +
+        ",\"openDatabases\":" + std::to_string(s.openDatabases) + "}");
   }
   co_return co_await examples::counterWorker(std::move(request), env);
 }
@@ -131,6 +178,7 @@ int main(int argc, char** argv) {
   gServer = &server;
   examples::defineCounterClasses(server);
   server.defineObject<Probe>("PROBE");
+  server.defineObject<Ledger>("LEDGER");
   server.setWorker(testWorker);
   return server.run();
 }
