@@ -118,8 +118,8 @@ run_row() {
     -v s="$((syncs1 - syncs0))" -v c="$((commits1 - commits0))" -v probe="$probe_rate" \
     -v e="$errors" 'BEGIN {
       printf "%-12s %9.0f %9.3f %9.3f %11.1f %13.1f %9.2f %7d\n", n, rps, p50, p99,
-        req > 0 ? s * 1000 / req : 0, req > 0 ? c * 1000 / req : 0,
-        probe > 0 ? rps / probe : 0, e }'
+        (req > 0 ? s * 1000 / req : 0), (req > 0 ? c * 1000 / req : 0),
+        (probe > 0 ? rps / probe : 0), e }'
 }
 run_row "hot-object" "/counter/hot" 0
 run_row "spread-1000" "/counter/" 1000
@@ -145,8 +145,8 @@ awk -v line="${churn_line#RESULT }" -v b="$rss_before" -v a="$rss_after" -v n="$
   -v live="$live" -v dbs="$open_dbs" -v bytes="$data_bytes" -v files="$sqlite_files" 'BEGIN {
     printf "  %s\n", line
     printf "  server RSS: before %.1f MiB, after %.1f MiB, %.0f bytes per object " \
-      "(liveObjects=%s openDatabases=%s)\n", b / 1024, a / 1024, n > 0 ? (a - b) * 1024 / n : 0,
+      "(liveObjects=%s openDatabases=%s)\n", b / 1024, a / 1024, (n > 0 ? (a - b) * 1024 / n : 0),
       live, dbs
     printf "  data dir after SIGTERM: %.1f MiB (%d bytes, %.0f bytes per object), %d *.sqlite files\n",
-      bytes / 1048576, bytes, n > 0 ? bytes / n : 0, files }'
+      bytes / 1048576, bytes, (n > 0 ? bytes / n : 0), files }'
 [ "$churn_rc" -eq 0 ] || echo "  object_churn reported errors (exit $churn_rc)"

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <condition_variable>
 #include <filesystem>
+#include <fstream>
 #include <future>
 #include <map>
 #include <mutex>
@@ -104,6 +105,15 @@ class TestObject final : public DurableObject {
       // An object calling another object through env.
       Response r = co_await env_.ns("TEST").getByName("callee").fetch(Request{"GET", "http://x/count", {}, {}});
       co_return Response::text("callee said " + r.body);
+    }
+    if (path == "/store") {
+      state_.storage().put(std::string(request.queryParam("k").value_or("k")),
+                           std::string(request.queryParam("v").value_or("v")));
+      co_return Response::text("stored");
+    }
+    if (path == "/load") {
+      auto v = co_await state_.storage().get(std::string(request.queryParam("k").value_or("k")));
+      co_return Response::text(v.value_or("(none)"));
     }
     co_return Response::text("unknown path", 404);
   }
@@ -301,6 +311,28 @@ TEST_F(RuntimeTest, BusyObjectsAreNotEvicted) {
   EXPECT_EQ(runtime_->stats().liveObjects, 1u);                                      // busy-evict
   ASSERT_TRUE(gLatches.release("busy-evict"));
   EXPECT_EQ(held.get(), "released");
+}
+
+TEST_F(RuntimeTest, StorageWritesAreReadableAndSurviveEviction) {
+  startRuntime({.threads = 2, .idleTimeout = 30ms});
+  EXPECT_EQ(call("st", "/store?k=a&v=1"), "stored");
+  EXPECT_EQ(call("st", "/load?k=a"), "1");
+  ASSERT_TRUE(eventually([&] { return runtime_->stats().objectsEvicted >= 1; }));
+  EXPECT_EQ(call("st", "/load?k=a"), "1");  // a new instance reads it back from disk
+}
+
+TEST_F(RuntimeTest, AFailedCommitFailsTheRequestAndTheObjectRecovers) {
+  startRuntime({.threads = 1});
+  // A file where the namespace's directory should be: creating the object's database fails.
+  { std::ofstream(dataDir_ / "TEST") << "in the way"; }
+  std::string failed = call("victim", "/store?k=a&v=1");
+  EXPECT_TRUE(failed.starts_with("error: Durable Object storage operation failed")) << failed;
+  EXPECT_NE(failed.find("TEST"), std::string::npos) << failed;
+  // Other objects of other namespaces, and this object's reads, keep working.
+  EXPECT_EQ(call("victim", "/load?k=a"), "(none)");
+  std::filesystem::remove(dataDir_ / "TEST");
+  EXPECT_EQ(call("victim", "/store?k=a&v=2"), "stored");
+  EXPECT_EQ(call("victim", "/load?k=a"), "2");
 }
 
 TEST_F(RuntimeTest, StoppedRuntimeFailsNewEvents) {

@@ -50,7 +50,7 @@ Result<std::unique_ptr<SqliteDb>> SqliteDb::open(const std::filesystem::path& pa
   configureSqliteOnce();
   struct stat st{};
   if (!create && ::stat(path.c_str(), &st) != 0) {
-    if (errno == ENOENT) return Status::notFound("no database");
+    if (errno == ENOENT || errno == ENOTDIR) return Status::notFound("no database");
     return Status::storage("cannot stat " + path.string() + ": " + std::strerror(errno));
   }
   sqlite3* raw = nullptr;

@@ -1,6 +1,8 @@
 // Tests for the `duro` command line: help, version, and clear errors (exit 2) for bad usage.
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include "harness.h"
 
 namespace duro::testing {
@@ -52,6 +54,15 @@ TEST(Cli, ServeFailsClearlyWhenTheAddressIsTaken) {
       DURO_BINARY, {"serve", "--listen", "127.0.0.1:" + std::to_string(port), "--data", b.path()});
   EXPECT_EQ(code, 1);
   EXPECT_NE(out.find("cannot listen"), std::string::npos) << out;
+}
+
+TEST(Cli, AnUnusableDataDirIsAClearStartupError) {
+  TempDir parent;
+  std::string file = parent.path() + "/not-a-dir";
+  { std::ofstream(file) << "x"; }
+  auto [code, out] = runCommand(DURO_BINARY, {"serve", "--listen", "127.0.0.1:0", "--data", file});
+  EXPECT_EQ(code, 1);
+  EXPECT_NE(out.find("cannot create data directory"), std::string::npos) << out;
 }
 
 TEST(NativeCounterExample, ServesCountersAndLimits) {
