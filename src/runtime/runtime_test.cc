@@ -335,6 +335,27 @@ TEST_F(RuntimeTest, AFailedCommitFailsTheRequestAndTheObjectRecovers) {
   EXPECT_EQ(call("victim", "/load?k=a"), "2");
 }
 
+TEST_F(RuntimeTest, AResponseWaitsUntilItsWritesAreDurable) {
+  startRuntime({.threads = 1});
+  auto onShard = [&](std::function<void()> fn) {
+    std::promise<void> done;
+    runtime_->shard(0).loop().post([&] {
+      fn();
+      done.set_value();
+    });
+    done.get_future().wait();
+  };
+  onShard([&] { runtime_->shard(0).storage().setLogPausedForTest(true); });
+  auto response = send("gated", "/store?k=a&v=1");
+  // The write is applied and handed to the log; only the log's sync is missing.
+  ASSERT_TRUE(eventually([&] { return runtime_->stats().commits >= 1; }));
+  EXPECT_EQ(response.wait_for(50ms), std::future_status::timeout);
+  // Reads of the object itself see the write at once (they are not outputs).
+  onShard([&] { runtime_->shard(0).storage().setLogPausedForTest(false); });
+  ASSERT_EQ(response.wait_for(10s), std::future_status::ready);
+  EXPECT_EQ(response.get(), "stored");
+}
+
 TEST_F(RuntimeTest, StoppedRuntimeFailsNewEvents) {
   startRuntime({.threads = 1});
   EXPECT_EQ(call("s", "/count"), "1");

@@ -388,6 +388,32 @@ TEST_F(StoreTest, OpenDatabasesAreBoundedAndClosedSafely) {
   ASSERT_TRUE(runUntil([&] { return !std::filesystem::exists(dbPath(1).string() + "-wal"); }));
 }
 
+TEST_F(StoreTest, AReadWaitingForItsDatabaseHoldsTheInputGateUnlessAllowConcurrency) {
+  store().put("k", "v");
+  waitDurable();
+  for (bool allowConcurrency : {false, true}) {
+    stores_.clear();  // a fresh store: "k" is not cached
+    ObjectStore& r = store();
+    EXPECT_EQ(await(r.get("other")), std::nullopt);  // opens the database
+    ASSERT_EQ(r.slot().state, DbSlot::State::kOpen);
+    shard_->retire(r.slot());
+    ASSERT_EQ(r.slot().state, DbSlot::State::kRetiring);
+    bool done = false;
+    std::optional<std::string> got;
+    startTask<std::optional<std::string>>(
+        r.get("k", {.allowConcurrency = allowConcurrency}),
+        [&](std::optional<std::optional<std::string>> v, std::exception_ptr) {
+          if (v) got = *v;
+          done = true;
+        });
+    EXPECT_FALSE(done);  // suspended until the database is back
+    EXPECT_EQ(hooks_.inputLocks, allowConcurrency ? 0 : 1);
+    ASSERT_TRUE(runUntil([&] { return done; }));
+    EXPECT_EQ(got, "v");
+    EXPECT_EQ(hooks_.inputLocks, 0);
+  }
+}
+
 TEST_F(StoreTest, AFailedCommitIsReportedAndLosesNothingStored) {
   store().put("safe", "1");
   waitDurable();

@@ -74,6 +74,9 @@ class ShardStorage {
   const KvLimits& limits() const { return options_.limits; }
   ShardStorageStats stats() const;
 
+  // Holds (true) or lets go (false) the commit log's syncs, to observe outputs waiting for them.
+  void setLogPausedForTest(bool paused) { log_->setPausedForTest(paused); }
+
   // ---- for ObjectStore ----
   uint64_t registerStore(ObjectStore& store);
   void unregisterStore(ObjectStore& store);
