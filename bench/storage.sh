@@ -12,6 +12,7 @@
 #                    gets GET /counter/churn-<i> for 100,000 new names (bench/object_churn.cc):
 #                    new objects/s, server RSS before/after and per object, and, after SIGTERM,
 #                    the data dir's size (du -sb) and number of *.sqlite files.
+# Takes about 1 + 2 × (2 + seconds) s plus the churn (at most 60 s) and the build.
 # Usage: bench/storage.sh [seconds per row, default 10] [connections, default 32]
 # Env: DURO_THREADS (server shards, default: cores), DURO_CHURN_COUNT (default 100000),
 #      DURO_BENCH_TMP (parent of the temp dirs, default: $TMPDIR or /tmp).
@@ -133,20 +134,23 @@ echo
 echo "object churn: $churn_count new objects, $connections connections (object_churn)"
 churn_rc=0
 churn_line="$("$churn_bin" --port "$port" --connections "$connections" --count "$churn_count" \
-  --prefix churn- --time-limit 90 | grep '^RESULT')" || churn_rc=$?
+  --prefix churn- --time-limit 60 | grep '^RESULT')" || churn_rc=$?
 rss_after="$(rss_kb)"
 live="$(stat_field liveObjects)"
 open_dbs="$(stat_field openDatabases)"
+stop_start=$(date +%s.%N)
 stop_server
+stop_seconds="$(awk -v a="$stop_start" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", b - a}')"
 data_bytes="$(du -sb "$work/churn/data" | cut -f1)"
 sqlite_files="$(find "$work/churn/data" -name '*.sqlite' | wc -l)"
 requests="$(field requests "$churn_line")"
 awk -v line="${churn_line#RESULT }" -v b="$rss_before" -v a="$rss_after" -v n="$requests" \
-  -v live="$live" -v dbs="$open_dbs" -v bytes="$data_bytes" -v files="$sqlite_files" 'BEGIN {
+  -v live="$live" -v dbs="$open_dbs" -v bytes="$data_bytes" -v files="$sqlite_files" -v stop="$stop_seconds" 'BEGIN {
     printf "  %s\n", line
     printf "  server RSS: before %.1f MiB, after %.1f MiB, %.0f bytes per object " \
       "(liveObjects=%s openDatabases=%s)\n", b / 1024, a / 1024, (n > 0 ? (a - b) * 1024 / n : 0),
       live, dbs
+    printf "  SIGTERM to exit: %s s\n", stop
     printf "  data dir after SIGTERM: %.1f MiB (%d bytes, %.0f bytes per object), %d *.sqlite files\n",
       bytes / 1048576, bytes, (n > 0 ? bytes / n : 0), files }'
 [ "$churn_rc" -eq 0 ] || echo "  object_churn reported errors (exit $churn_rc)"

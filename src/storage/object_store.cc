@@ -342,9 +342,15 @@ Task<StorageEntries> ObjectStore::list(StorageListOptions options) {
   if (complete_) {
     co_return listMap(cache_, range, [](const CacheEntry& e) -> const auto& { return e.value; });
   }
-  while (slot_->state == DbSlot::State::kRetiring) co_await waitForDatabase(options.allowConcurrency);
-  // Commit buffered writes first, so the database holds every write the object made.
-  if (!pending_.empty()) throwIfError(flushNowForRead());
+  // Commit buffered writes first, so the database holds every write the object made. The flush
+  // itself may hand the database to the retirer (its WAL grew too big): wait for it again then.
+  for (;;) {
+    while (slot_->state == DbSlot::State::kRetiring) {
+      co_await waitForDatabase(options.allowConcurrency);
+    }
+    if (!pending_.empty()) throwIfError(flushNowForRead());
+    if (slot_->state != DbSlot::State::kRetiring) break;
+  }
   StorageEntries out;
   if (complete_) {
     co_return listMap(cache_, range, [](const CacheEntry& e) -> const auto& { return e.value; });

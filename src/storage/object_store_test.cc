@@ -213,8 +213,13 @@ TEST_F(StoreTest, RecoveryReplaysTheLogIntoLostDatabases) {
   waitDurable();
   store().put("b", "2");
   waitDurable();
+  // The log as a crash would leave it (a clean stop deletes it once the databases are synced).
+  std::filesystem::copy(dir_ / ".commit-log", dir_ / "log-copy");
   stores_.clear();
-  shard_.reset();  // a clean stop leaves the log segment in place
+  shard_.reset();
+  EXPECT_TRUE(std::filesystem::is_empty(dir_ / ".commit-log"));
+  std::filesystem::remove_all(dir_ / ".commit-log");
+  std::filesystem::rename(dir_ / "log-copy", dir_ / ".commit-log");
   // Lose the database entirely, as if its writes never reached the disk.
   for (const char* suffix : {"", "-wal"}) std::filesystem::remove(dbPath(1).string() + suffix);
   Result<RecoveryResult> r = recoverCommitLog(dir_);
@@ -232,8 +237,11 @@ TEST_F(StoreTest, RecoveryReplaysTheLogIntoLostDatabases) {
 TEST_F(StoreTest, RecoverySkipsCommitsAlreadyInTheDatabase) {
   store().put("a", "1");
   waitDurable();
+  std::filesystem::copy(dir_ / ".commit-log", dir_ / "log-copy");
   stores_.clear();
   shard_.reset();
+  std::filesystem::remove_all(dir_ / ".commit-log");
+  std::filesystem::rename(dir_ / "log-copy", dir_ / ".commit-log");
   Result<RecoveryResult> r = recoverCommitLog(dir_);
   ASSERT_TRUE(r.isOk());
   EXPECT_EQ(r->records, 1u);

@@ -36,6 +36,9 @@
 //   retiring --Retirer done--> closed;   unknown --database(create=false), no file--> absent
 #include "storage/shard_storage.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <cstring>
 
 #include "base/log.h"
@@ -56,7 +59,23 @@ ShardStorage::~ShardStorage() {
   for (auto& [path, slot] : slots_) {
     if (slot->state == DbSlot::State::kOpen) slot->db.reset();  // closes, keeping the WAL
   }
+  bool started = retirer_ != nullptr;
   retirer_.reset();
+  if (!started) return;
+  // A clean stop: once everything written is on disk, this shard's log is redundant. Deleting it
+  // spares the next start a replay (after a crash the log stays and is replayed).
+  std::filesystem::path logDir = options_.dataDir / ".commit-log";
+  int fd = ::open(options_.dataDir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  bool synced = fd >= 0 && ::syncfs(fd) == 0;
+  if (fd >= 0) ::close(fd);
+  if (!synced) return;
+  Result<std::vector<SegmentFile>> segments = listSegments(logDir);
+  if (!segments) return;
+  for (const SegmentFile& segment : *segments) {
+    if (segment.shard != options_.shard) continue;
+    std::error_code ec;
+    std::filesystem::remove(segment.path, ec);
+  }
 }
 
 Status ShardStorage::start() {

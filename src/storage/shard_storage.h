@@ -33,8 +33,9 @@ struct ShardStorageOptions {
   size_t cacheBytes = 32 << 20;
   // Open object databases per shard; the least recently used beyond this is closed.
   size_t maxOpenDatabases = 512;
-  // A database whose WAL holds more pages than this is checkpointed (closed and reopened).
-  int walPagesBeforeCheckpoint = 4096;
+  // A database whose WAL holds more pages than this is checkpointed (closed and reopened): the
+  // same 1,000 pages (~4 MiB) at which SQLite checkpoints by default, bounding WAL disk use.
+  int walPagesBeforeCheckpoint = 1000;
   KvLimits limits;
 };
 
