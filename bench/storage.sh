@@ -15,13 +15,17 @@
 # Takes about 1 + 2 × (2 + seconds) s plus the churn (at most 60 s) and the build.
 # Usage: bench/storage.sh [seconds per row, default 10] [connections, default 32]
 # Env: DURO_THREADS (server shards, default: cores), DURO_CHURN_COUNT (default 100000),
-#      DURO_BENCH_TMP (parent of the temp dirs, default: $TMPDIR or /tmp).
+#      DURO_CHURN_TIME_LIMIT (seconds, default 60), DURO_CHURN_IDLE_MS (the churn server's
+#      --idle-timeout-ms, default 60000), DURO_BENCH_TMP (parent of the temp dirs, default:
+#      $TMPDIR or /tmp; e.g. /dev/shm to take the disk out of the picture).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 duration="${1:-10}"
 connections="${2:-32}"
 threads="${DURO_THREADS:-$(nproc)}"
 churn_count="${DURO_CHURN_COUNT:-100000}"
+churn_time_limit="${DURO_CHURN_TIME_LIMIT:-60}"
+churn_idle_ms="${DURO_CHURN_IDLE_MS:-60000}"
 DURO_BUILD_DIR=build-release bash tools/build.sh Release >/dev/null
 
 server_bin=build-release/tests/integration/duro-test-server
@@ -100,8 +104,18 @@ printf '%-12s %9s %9s %9s %11s %13s %9s %7s\n' row req/s p50_ms p99_ms fsync/1k 
   'rps/fsync' errors
 run_row() {
   local name="$1" path="$2" spread="$3"
+  # Warm up: 2 s, extended (up to 10 s more) until every object of the row has been constructed, so
+  # that the measured run creates no objects (object creation can be slow: see the churn part).
+  local want=$((spread > 0 ? spread : 1)) constructed0 extra=0
+  constructed0="$(stat_field objectsConstructed)"
   DURO_SPREAD="$spread" wrk -t2 -c"$connections" -d2s -s bench/wrk/report.lua \
     "http://127.0.0.1:$port$path" >/dev/null
+  while [ $(($(stat_field objectsConstructed) - constructed0)) -lt "$want" ] && [ $extra -lt 10 ]; do
+    DURO_SPREAD="$spread" wrk -t2 -c"$connections" -d1s -s bench/wrk/report.lua \
+      "http://127.0.0.1:$port$path" >/dev/null
+    extra=$((extra + 1))
+  done
+  [ $extra -eq 0 ] || echo "  ($name: warm-up extended by ${extra} s until its objects existed)"
   local syncs0 commits0 syncs1 commits1 line
   syncs0="$(stat_field logSyncs)"
   commits0="$(stat_field commits)"
@@ -126,15 +140,16 @@ run_row "hot-object" "/counter/hot" 0
 run_row "spread-1000" "/counter/" 1000
 stop_server
 
-# 3. Object churn: 100,000 new objects on a fresh server that keeps them loaded.
-start_server churn --idle-timeout-ms 60000
+# 3. Object churn: 100,000 new objects on a fresh server that keeps them loaded (the idle timeout
+#    outlasts the run unless the time limit is raised above it).
+start_server churn --idle-timeout-ms "$churn_idle_ms"
 sleep 0.2
 rss_before="$(rss_kb)"
 echo
 echo "object churn: $churn_count new objects, $connections connections (object_churn)"
 churn_rc=0
 churn_line="$("$churn_bin" --port "$port" --connections "$connections" --count "$churn_count" \
-  --prefix churn- --time-limit 60 | grep '^RESULT')" || churn_rc=$?
+  --prefix churn- --time-limit "$churn_time_limit" | grep '^RESULT')" || churn_rc=$?
 rss_after="$(rss_kb)"
 live="$(stat_field liveObjects)"
 open_dbs="$(stat_field openDatabases)"

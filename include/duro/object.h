@@ -71,12 +71,22 @@ class ObjectState {
   virtual Storage& storage() = 0;
 };
 
+// What the alarm() handler is told (Cloudflare's alarmInfo).
+struct AlarmInfo {
+  int retryCount = 0;    // 0 on the first run; 1..6 on retries after the handler threw
+  bool isRetry = false;
+};
+
 // What a native Durable Object class implements.
 class DurableObject {
  public:
   virtual ~DurableObject() = default;
   // Handles one HTTP request sent to this object through a stub.
   virtual Task<Response> fetch(Request request) = 0;
+  // Runs when the object's alarm (Storage::setAlarm) is due. Throwing makes it retry with
+  // exponential backoff (2 s, 4 s, ... up to 6 retries); the alarm is cleared only after a run
+  // that does not throw (unless the handler set a new one).
+  virtual Task<void> alarm(AlarmInfo info) { co_return; }
 };
 
 class Namespace;

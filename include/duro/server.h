@@ -50,6 +50,9 @@ struct ServerOptions {
   size_t maxOpenDatabasesPerShard = 512;
   // On SIGTERM/SIGINT, in-flight requests get this long to finish before the server exits anyway.
   std::chrono::milliseconds shutdownTimeout{30000};
+  // Behaviour that Cloudflare ties to a compatibility date (YYYY-MM-DD). From 2026-02-24,
+  // deleteAll() also deletes the alarm.
+  std::string compatibilityDate = "2026-11-01";
   // Variables visible through Env::var.
   std::map<std::string, std::string> vars;
 };
@@ -64,6 +67,8 @@ struct ServerStats {
   uint64_t commits = 0;              // object commits written to the commit logs
   uint64_t logSyncs = 0;             // fdatasync calls on the commit logs (group commit)
   uint64_t openDatabases = 0;        // object databases open right now
+  uint64_t alarmsPending = 0;        // alarms waiting to fire
+  uint64_t alarmsFired = 0;          // alarm runs started (first runs and retries)
 };
 
 // Parses "HOST:PORT" (IPv4 or a host name; "[::1]:PORT" for IPv6) as used by --listen.

@@ -15,7 +15,9 @@
 // Call only from the object's own handlers, on its shard.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -94,6 +96,18 @@ class Storage : public StorageOps {
   virtual Task<void> transaction(std::function<Task<void>(StorageTransaction&)> fn) = 0;
   // Completes when every write made so far is durable.
   virtual Task<void> sync() = 0;
+
+  // Alarms: one per object; setting replaces. Times are milliseconds since the Unix epoch; a time
+  // in the past fires at once. The alarm is stored with the object's data, committed with its
+  // other writes and behind the same output gate. Inside the alarm() handler getAlarm() is empty
+  // unless the handler sets a new alarm.
+  virtual Task<std::optional<int64_t>> getAlarm(StorageGetOptions options = {}) = 0;
+  virtual void setAlarm(int64_t scheduledTimeMs, StoragePutOptions options = {}) = 0;
+  void setAlarm(std::chrono::system_clock::time_point time, StoragePutOptions options = {}) {
+    setAlarm(std::chrono::duration_cast<std::chrono::milliseconds>(time.time_since_epoch()).count(),
+             options);
+  }
+  virtual void deleteAlarm(StoragePutOptions options = {}) = 0;
 };
 
 }  // namespace duro

@@ -38,6 +38,10 @@ void ServeFlags::addTo(CLI::App& app) {
                  "object databases kept open per shard (least recently used closed beyond)")
       ->capture_default_str()
       ->check(CLI::Range(int64_t{1}, int64_t{1000000}));
+  app.add_option("--compatibility-date", compatibilityDate,
+                 "YYYY-MM-DD: Cloudflare behaviour of that date (from 2026-02-24 deleteAll() "
+                 "also deletes the alarm)")
+      ->capture_default_str();
   app.add_option("--log-level", logLevel, "debug, info, warn, error or off")
       ->capture_default_str()
       ->check(CLI::IsMember({"debug", "info", "warn", "error", "off"}));
@@ -55,6 +59,11 @@ Status ServeFlags::toOptions(ServerOptions& options) const {
   options.shutdownTimeout = std::chrono::milliseconds(shutdownTimeoutMs);
   options.cacheBytesPerShard = static_cast<size_t>(cacheBytes);
   options.maxOpenDatabasesPerShard = static_cast<size_t>(maxOpenDatabases);
+  if (compatibilityDate.size() != 10 || compatibilityDate[4] != '-' || compatibilityDate[7] != '-') {
+    return Status::invalidArgument("--compatibility-date must be YYYY-MM-DD, got \"" +
+                                   compatibilityDate + "\"");
+  }
+  options.compatibilityDate = compatibilityDate;
   base::LogLevel level;
   if (!base::parseLogLevel(logLevel, &level)) {
     return Status::invalidArgument("--log-level: unknown level " + logLevel);

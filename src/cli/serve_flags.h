@@ -22,6 +22,7 @@ struct ServeFlags {
   int64_t cacheBytes = 32 << 20;
   int64_t maxOpenDatabases = 512;
   std::string logLevel = "info";
+  std::string compatibilityDate = "2026-11-01";
 
   // Adds the options to `app` (or a subcommand).
   void addTo(CLI::App& app);

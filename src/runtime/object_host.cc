@@ -55,7 +55,9 @@ bool ObjectHost::isIdle() const noexcept {
          outputGate_.heldOutputs() == 0 && !(store_ && store_->busy());
 }
 
-Storage& ObjectHost::storage() {
+Storage& ObjectHost::storage() { return objectStore(); }
+
+storage::ObjectStore& ObjectHost::objectStore() {
   if (!store_) store_ = shard_.storage().createStore(ns_.name, id_, *this);
   return *store_;
 }

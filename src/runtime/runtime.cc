@@ -5,7 +5,10 @@
 
 namespace duro::runtime {
 
-Runtime::Runtime(RuntimeOptions options, Env& env) : options_(options), env_(env) {
+Runtime::Runtime(RuntimeOptions options, Env& env)
+    : options_(options),
+      env_(env),
+      clock_(options.clock != nullptr ? options.clock : &base::SystemClock::instance()) {
   if (options_.threads == 0) options_.threads = 1;
   for (size_t i = 0; i < options_.threads; ++i) {
     shards_.push_back(std::make_unique<Shard>(*this, i));
@@ -35,9 +38,36 @@ Status Runtime::start() {
   return Status::ok();
 }
 
-void Runtime::stop() {
-  if (!running_.exchange(false)) return;
-  for (auto& shard : shards_) shard->stopAndJoin();
+bool Runtime::stop() {
+  if (!running_.exchange(false)) return stoppedCleanly_;
+  for (auto& shard : shards_) {
+    shard->stopAndJoin();
+    if (!shard->storageCloseStatus().isOk()) stoppedCleanly_ = false;
+  }
+  return stoppedCleanly_;
+}
+
+std::optional<NamespaceIndex> Runtime::namespaceIndexOf(std::string_view name) const {
+  for (const auto& ns : namespaces_) {
+    if (ns->name == name) return ns->index;
+  }
+  return std::nullopt;
+}
+
+void Runtime::setInitialAlarms(std::vector<storage::AlarmEntry> alarms) {
+  initialAlarms_.assign(shards_.size(), {});
+  for (storage::AlarmEntry& e : alarms) {
+    std::optional<NamespaceIndex> ns = namespaceIndexOf(e.ns);
+    // An alarm of a class that is no longer defined stays on disk but does not fire.
+    if (!ns) continue;
+    size_t shard = directory_->locate(*ns, ObjectId(e.id)).shard;
+    initialAlarms_[shard].push_back(std::move(e));
+  }
+}
+
+std::vector<storage::AlarmEntry> Runtime::takeInitialAlarms(size_t shard) {
+  if (shard >= initialAlarms_.size()) return {};
+  return std::move(initialAlarms_[shard]);
 }
 
 void Runtime::deliver(NamespaceIndex ns, const ObjectId& id, std::unique_ptr<ObjectEvent> event) {
@@ -61,6 +91,8 @@ RuntimeStats Runtime::stats() const {
     out.objectsConstructed += s.objectsConstructed.load(std::memory_order_relaxed);
     out.objectsEvicted += s.objectsEvicted.load(std::memory_order_relaxed);
     out.overloadRejections += s.overloadRejections.load(std::memory_order_relaxed);
+    out.alarmsPending += s.alarmsPending.load(std::memory_order_relaxed);
+    out.alarmsFired += s.alarmsFired.load(std::memory_order_relaxed);
     if (shard->hasStorage()) {
       storage::ShardStorageStats st = shard->storage().stats();
       out.commits += st.commits;

@@ -8,6 +8,7 @@
 
 #include <cstring>
 
+#include "runtime/alarm_scheduler.h"
 #include "runtime/object_host.h"
 #include "runtime/runtime.h"
 
@@ -26,8 +27,30 @@ Shard::~Shard() { stopAndJoin(); }
 Status Shard::start() {
   storage::ShardStorageOptions options = runtime_.options().storage;
   options.shard = static_cast<uint32_t>(index_);
+  options.initialAlarms = runtime_.takeInitialAlarms(index_);
   storage_ = std::make_unique<storage::ShardStorage>(loop_, options);
   if (Status s = storage_->start(); !s) return s;
+
+  // Alarms: durable changes flow from storage to the scheduler, which starts from the index.
+  alarms_ = std::make_unique<AlarmScheduler>(*this, runtime_.clock());
+  storage_->setAlarmListener(
+      [this](const std::string& ns, const ObjectId::Bytes& id, std::optional<int64_t> time) {
+        std::optional<NamespaceIndex> index = runtime_.namespaceIndexOf(ns);
+        if (!index) return;
+        if (time) {
+          alarms_->set(*index, id, *time);
+        } else {
+          alarms_->cancel(*index, id);
+        }
+      });
+  for (const storage::AlarmEntry& e : storage_->alarmIndex().entries()) {
+    if (std::optional<NamespaceIndex> index = runtime_.namespaceIndexOf(e.ns)) {
+      alarms_->set(*index, e.id, e.timeMs);
+    }
+  }
+  runtime_.clock().addListener([this] { loop_.post([this] {
+    if (alarms_) alarms_->poke();
+  }); });
   thread_ = std::thread([this] { loop_.run(); });
   return Status::ok();
 }
@@ -41,10 +64,12 @@ void Shard::stopAndJoin() {
       storage_->flushAllNow();
       for (auto& [key, host] : hosts_) host->inIdleList = false;
       hosts_.clear();
+      alarms_.reset();
       loop_.stop();
     });
     thread_.join();
   }
+  if (storage_) storageClose_ = storage_->close();
   storage_.reset();
 }
 

@@ -22,6 +22,7 @@
 
 namespace duro::runtime {
 
+class AlarmScheduler;
 class ObjectHost;
 class Runtime;
 
@@ -31,6 +32,8 @@ struct ShardStats {
   std::atomic<uint64_t> objectsConstructed{0};
   std::atomic<uint64_t> objectsEvicted{0};
   std::atomic<uint64_t> overloadRejections{0};
+  std::atomic<uint64_t> alarmsPending{0};
+  std::atomic<uint64_t> alarmsFired{0};
 };
 
 class Shard {
@@ -50,6 +53,10 @@ class Shard {
   ShardStats& stats() noexcept { return stats_; }
   Env& env() noexcept;
   storage::ShardStorage& storage() noexcept { return *storage_; }
+  AlarmScheduler& alarms() noexcept { return *alarms_; }
+  Runtime& runtime() noexcept { return runtime_; }
+  // Status of the storage's clean stop (after stopAndJoin).
+  const Status& storageCloseStatus() const noexcept { return storageClose_; }
   bool hasStorage() const noexcept { return storage_ != nullptr; }
   size_t maxQueuedEventsPerObject() const noexcept;
 
@@ -88,6 +95,8 @@ class Shard {
   bool sweepArmed_ = false;
   // Created by start(); destroyed after the thread stops, while the loop object still exists.
   std::unique_ptr<storage::ShardStorage> storage_;
+  std::unique_ptr<AlarmScheduler> alarms_;
+  Status storageClose_;
   std::thread thread_;
 };
 

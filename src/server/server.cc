@@ -77,6 +77,7 @@ class Server::Impl {
     ro.storage.firstLogGeneration = recovered->nextGeneration;
     ro.storage.cacheBytes = options_.cacheBytesPerShard;
     ro.storage.maxOpenDatabases = options_.maxOpenDatabasesPerShard;
+    ro.storage.deleteAllDeletesAlarm = options_.compatibilityDate >= "2026-02-24";
     runtime_ = std::make_unique<runtime::Runtime>(ro, env_);
 
     for (auto& [binding, factory] : classes_) {
@@ -88,6 +89,7 @@ class Server::Impl {
                              *runtime_, index, ids::IdFactory(binding, *secret)));
     }
     for (const auto& [name, value] : options_.vars) env_.setVar(name, value);
+    runtime_->setInitialAlarms(std::move(recovered->alarms));
 
     std::vector<base::EventLoop*> loops;
     for (size_t i = 0; i < runtime_->shardCount(); ++i) loops.push_back(&runtime_->shard(i).loop());
@@ -159,7 +161,10 @@ class Server::Impl {
                                   std::to_string(http_->inFlightRequests()) +
                                   " requests still in flight");
     }
-    if (runtime_) runtime_->stop();
+    if (runtime_ && runtime_->stop()) {
+      // Every shard wrote its own alarm snapshot: the consolidated one from start-up is redundant.
+      storage::removeConsolidatedAlarmSnapshot(dataDir_->path());
+    }
     return drained;
   }
 
@@ -259,6 +264,8 @@ ServerStats Server::stats() const {
     out.commits = r.commits;
     out.logSyncs = r.logSyncs;
     out.openDatabases = r.openDatabases;
+    out.alarmsPending = r.alarmsPending;
+    out.alarmsFired = r.alarmsFired;
   }
   if (impl_->http_) out.inFlightRequests = impl_->http_->inFlightRequests();
   return out;

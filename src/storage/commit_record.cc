@@ -57,6 +57,20 @@ class Reader {
 };
 }  // namespace
 
+KvOp KvOp::setAlarm(int64_t scheduledMs) {
+  std::string bytes;
+  putLe<uint64_t>(bytes, static_cast<uint64_t>(scheduledMs));
+  return KvOp{Kind::kSetAlarm, {}, std::move(bytes)};
+}
+
+int64_t KvOp::alarmMs() const {
+  uint64_t v = 0;
+  for (size_t i = 0; i < 8 && i < value.size(); ++i) {
+    v |= static_cast<uint64_t>(static_cast<uint8_t>(value[i])) << (8 * i);
+  }
+  return static_cast<int64_t>(v);
+}
+
 std::string encodeCommitRecord(const CommitRecord& record) {
   std::string out;
   size_t size = 64 + record.ns.size();
@@ -70,9 +84,21 @@ std::string encodeCommitRecord(const CommitRecord& record) {
   putLe<uint32_t>(out, static_cast<uint32_t>(record.ops.size()));
   for (const KvOp& op : record.ops) {
     putU8(out, static_cast<uint8_t>(op.kind));
-    if (op.kind == KvOp::Kind::kDeleteAll) continue;
-    putBytes(out, op.key);
-    if (op.kind == KvOp::Kind::kPut) putBytes(out, op.value);
+    switch (op.kind) {
+      case KvOp::Kind::kPut:
+        putBytes(out, op.key);
+        putBytes(out, op.value);
+        break;
+      case KvOp::Kind::kDelete:
+        putBytes(out, op.key);
+        break;
+      case KvOp::Kind::kSetAlarm:
+        putBytes(out, op.value);
+        break;
+      case KvOp::Kind::kDeleteAll:
+      case KvOp::Kind::kDeleteAlarm:
+        break;
+    }
   }
   return out;
 }
@@ -97,11 +123,14 @@ Result<CommitRecord> decodeCommitRecord(std::string_view payload) {
   record.ops.reserve(count);
   for (uint32_t i = 0; i < count; ++i) {
     uint8_t kind;
-    if (!r.u8(kind) || kind < 1 || kind > 3) return bad("op kind");
+    if (!r.u8(kind) || kind < 1 || kind > 5) return bad("op kind");
     KvOp op{static_cast<KvOp::Kind>(kind), {}, {}};
-    if (op.kind != KvOp::Kind::kDeleteAll) {
+    if (op.kind == KvOp::Kind::kPut || op.kind == KvOp::Kind::kDelete) {
       if (!r.bytes(op.key)) return bad("key");
-      if (op.kind == KvOp::Kind::kPut && !r.bytes(op.value)) return bad("value");
+    }
+    if (op.kind == KvOp::Kind::kPut || op.kind == KvOp::Kind::kSetAlarm) {
+      if (!r.bytes(op.value)) return bad("value");
+      if (op.kind == KvOp::Kind::kSetAlarm && op.value.size() != 8) return bad("alarm time");
     }
     record.ops.push_back(std::move(op));
   }

@@ -7,9 +7,10 @@
 //   32  object ID bytes
 //   u64 sequence number (per object, starting at 1, +1 per commit)
 //   u32 op count, then per op:
-//     u8 kind: 1 put, 2 delete, 3 deleteAll
-//     put:    u32 key length, key, u32 value length, value
-//     delete: u32 key length, key
+//     u8 kind: 1 put, 2 delete, 3 deleteAll, 4 setAlarm, 5 deleteAlarm
+//     put:      u32 key length, key, u32 value length, value
+//     delete:   u32 key length, key
+//     setAlarm: u32 8, i64 scheduled time (ms since the Unix epoch)
 // Replay applies a record only if its sequence is greater than the one stored in the database, so
 // applying the log twice is harmless.
 #pragma once
@@ -25,10 +26,15 @@
 namespace duro::storage {
 
 struct KvOp {
-  enum class Kind : uint8_t { kPut = 1, kDelete = 2, kDeleteAll = 3 };
+  enum class Kind : uint8_t { kPut = 1, kDelete = 2, kDeleteAll = 3, kSetAlarm = 4, kDeleteAlarm = 5 };
   Kind kind;
   std::string key;
-  std::string value;  // kPut only
+  std::string value;  // kPut; kSetAlarm: the time as 8 bytes, little-endian (see alarmOp)
+
+  static KvOp setAlarm(int64_t scheduledMs);
+  static KvOp deleteAlarm() { return KvOp{Kind::kDeleteAlarm, {}, {}}; }
+  // The time of a kSetAlarm op.
+  int64_t alarmMs() const;
 };
 
 struct CommitRecord {

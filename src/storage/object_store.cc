@@ -333,8 +333,71 @@ Task<void> ObjectStore::deleteAll(StoragePutOptions options) {
   dropCache();
   complete_ = true;
   pending_.push_back(KvOp{KvOp::Kind::kDeleteAll, {}, {}});
+  if (shard_.deleteAllDeletesAlarm()) {
+    pending_.push_back(KvOp::deleteAlarm());
+    alarm_.emplace(std::nullopt);
+    if (inAlarmHandler_) alarmChangedInHandler_ = true;
+  }
   markWritten(options);
   co_return;
+}
+
+Task<std::optional<int64_t>> ObjectStore::getAlarm(StorageGetOptions options) {
+  for (;;) {
+    if (inAlarmHandler_ && !alarmChangedInHandler_) co_return std::nullopt;
+    if (alarm_) co_return *alarm_;
+    if (complete_ && pending_.empty() && slot_->state == DbSlot::State::kAbsent) {
+      alarm_.emplace(std::nullopt);
+      continue;
+    }
+    if (slot_->state == DbSlot::State::kRetiring) {
+      co_await waitForDatabase(options.allowConcurrency);
+      continue;
+    }
+    Result<SqliteDb*> db = shard_.database(slot_, /*create=*/false);
+    throwIfError(db.status());
+    if (*db == nullptr) {
+      alarm_.emplace(std::nullopt);
+      continue;
+    }
+    Result<std::optional<int64_t>> stored = (*db)->getAlarm();
+    throwIfError(stored.status());
+    // Unflushed alarm changes are already in alarm_, so the database's value is current.
+    alarm_.emplace(*stored);
+  }
+}
+
+void ObjectStore::setAlarm(int64_t scheduledTimeMs, StoragePutOptions options) {
+  alarm_.emplace(scheduledTimeMs);
+  if (inAlarmHandler_) alarmChangedInHandler_ = true;
+  pending_.push_back(KvOp::setAlarm(scheduledTimeMs));
+  markWritten(options);
+}
+
+void ObjectStore::deleteAlarm(StoragePutOptions options) {
+  alarm_.emplace(std::nullopt);
+  if (inAlarmHandler_) alarmChangedInHandler_ = true;
+  pending_.push_back(KvOp::deleteAlarm());
+  markWritten(options);
+}
+
+void ObjectStore::forgetStaleAlarm() { shard_.forgetAlarm(ns_, id_.bytes()); }
+
+void ObjectStore::beginAlarmHandler() {
+  inAlarmHandler_ = true;
+  alarmChangedInHandler_ = false;
+}
+
+void ObjectStore::endAlarmHandler(bool succeeded, int64_t scheduledTimeMs) {
+  bool changed = alarmChangedInHandler_;
+  inAlarmHandler_ = false;
+  alarmChangedInHandler_ = false;
+  if (succeeded && !changed) deleteAlarmIfStill(scheduledTimeMs);
+}
+
+void ObjectStore::deleteAlarmIfStill(int64_t scheduledTimeMs) {
+  // alarm_ is loaded: the alarm event read it before running the handler.
+  if (alarm_ && *alarm_ && **alarm_ == scheduledTimeMs) deleteAlarm();
 }
 
 Task<StorageEntries> ObjectStore::list(StorageListOptions options) {
@@ -367,7 +430,7 @@ Task<StorageEntries> ObjectStore::list(StorageListOptions options) {
 
 Status ObjectStore::flushNowForRead() {
   std::string log;
-  std::vector<std::pair<uint64_t, uint64_t>> notify;
+  std::vector<CommitNotice> notify;
   if (!flushInto(log, notify)) return Status::internal("database unavailable");
   shard_.submitNow(std::move(log), std::move(notify));
   return Status::ok();
@@ -399,7 +462,7 @@ Task<void> ObjectStore::sync() {
   co_await waiter;
 }
 
-bool ObjectStore::flushInto(std::string& log, std::vector<std::pair<uint64_t, uint64_t>>& notify) {
+bool ObjectStore::flushInto(std::string& log, std::vector<CommitNotice>& notify) {
   if (pending_.empty()) return true;
   if (slot_->state == DbSlot::State::kRetiring) return false;
   Result<SqliteDb*> db = shard_.database(slot_, /*create=*/true);
@@ -429,7 +492,16 @@ bool ObjectStore::flushInto(std::string& log, std::vector<std::pair<uint64_t, ui
       cacheClean(it->first, it->second);
     }
   }
-  notify.emplace_back(storeId_, pendingWriteNumber_);
+  CommitNotice notice{storeId_, pendingWriteNumber_};
+  for (const KvOp& op : record.ops) {
+    if (op.kind == KvOp::Kind::kSetAlarm) {
+      notice.alarm = CommitNotice::Alarm::kSet;
+      notice.alarmMs = op.alarmMs();
+    } else if (op.kind == KvOp::Kind::kDeleteAlarm) {
+      notice.alarm = CommitNotice::Alarm::kDeleted;
+    }
+  }
+  notify.push_back(notice);
   pendingWriteNumber_ = 0;
   ++inFlight_;
   if ((*db)->walPages() > shard_.walPagesBeforeCheckpoint()) shard_.retire(*slot_);
@@ -475,6 +547,9 @@ void ObjectStore::dropCache() {
 
 void ObjectStore::discardVolatileState() {
   dropCache();
+  alarm_.reset();
+  inAlarmHandler_ = false;
+  alarmChangedInHandler_ = false;
   pending_.clear();
   pendingWriteNumber_ = 0;
   hooks_.storageBusyChanged();

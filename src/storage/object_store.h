@@ -22,6 +22,14 @@ namespace duro::storage {
 class ShardStorage;
 struct DbSlot;
 
+// What the shard tells an object (and the alarm index) once a commit is durable.
+struct CommitNotice {
+  uint64_t storeId;
+  uint64_t writeNumber;  // 0: no output waits for it
+  enum class Alarm : uint8_t { kUnchanged, kSet, kDeleted } alarm = Alarm::kUnchanged;
+  int64_t alarmMs = 0;
+};
+
 // What storage needs from the runtime (its gates and lifecycle). Implemented by the object host.
 class ObjectStoreHooks {
  public:
@@ -63,6 +71,20 @@ class ObjectStore final : public Storage {
   Task<void> deleteAll(StoragePutOptions options = {}) override;
   Task<void> transaction(std::function<Task<void>(StorageTransaction&)> fn) override;
   Task<void> sync() override;
+  Task<std::optional<int64_t>> getAlarm(StorageGetOptions options = {}) override;
+  void setAlarm(int64_t scheduledTimeMs, StoragePutOptions options = {}) override;
+  using Storage::setAlarm;
+  void deleteAlarm(StoragePutOptions options = {}) override;
+
+  // Around the alarm() handler for the alarm scheduled at `scheduledTimeMs`: inside, getAlarm()
+  // is empty unless the handler sets one. On success the alarm is deleted unless the handler set
+  // or deleted one itself (at-least-once: it is cleared only after a successful run).
+  void beginAlarmHandler();
+  void endAlarmHandler(bool succeeded, int64_t scheduledTimeMs);
+  // Deletes the alarm if it is still the one scheduled at `scheduledTimeMs` (retries exhausted).
+  void deleteAlarmIfStill(int64_t scheduledTimeMs);
+  // The index said this object had an alarm, but it has none: drop the index entry.
+  void forgetStaleAlarm();
 
   // Writes buffered or committed but not yet durable.
   bool busy() const noexcept { return !pending_.empty() || inFlight_ > 0; }
@@ -78,7 +100,7 @@ class ObjectStore final : public Storage {
   DbSlot& slot() noexcept { return *slot_; }
   // Applies the buffered writes to the database and appends their record to `log`. Returns false
   // (and keeps them) if the database is away being retired; the shard calls again later.
-  bool flushInto(std::string& log, std::vector<std::pair<uint64_t, uint64_t>>& notify);
+  bool flushInto(std::string& log, std::vector<struct CommitNotice>& notify);
   // The commit whose outputs wait for write number `writeNumber` is durable (or failed).
   void commitFinished(uint64_t writeNumber, const Status& status);
   // The shard cache dropped this entry (budget).
@@ -115,7 +137,10 @@ class ObjectStore final : public Storage {
   std::vector<KvOp> pending_;
   uint64_t pendingWriteNumber_ = 0;  // 0: no confirmed write pending
   uint32_t inFlight_ = 0;
-  uint64_t resetGeneration_ = 0;
+  // The alarm as the object sees it (with unflushed changes); outer nullopt: not loaded yet.
+  std::optional<std::optional<int64_t>> alarm_;
+  bool inAlarmHandler_ = false;
+  bool alarmChangedInHandler_ = false;
 };
 
 }  // namespace duro::storage

@@ -27,11 +27,34 @@ namespace {
 constexpr size_t kMaxOpen = 256;
 }  // namespace
 
+void removeConsolidatedAlarmSnapshot(const std::filesystem::path& dataDir) {
+  std::error_code ec;
+  std::filesystem::remove(alarmSnapshotDir(dataDir) / "base.snapshot", ec);
+}
+
 Result<RecoveryResult> recoverCommitLog(const std::filesystem::path& dataDir) {
   RecoveryResult result;
   const std::filesystem::path logDir = dataDir / ".commit-log";
+  const std::filesystem::path alarmDir = alarmSnapshotDir(dataDir);
   std::error_code ec;
-  if (!std::filesystem::exists(logDir, ec)) return result;
+
+  // The alarm index: the union of every snapshot (earliest time wins: the scheduler checks the
+  // object's own alarm before running anything, so early is safe and late is not).
+  std::map<std::pair<std::string, ObjectId::Bytes>, int64_t> alarms;
+  std::vector<std::filesystem::path> snapshots;
+  if (std::filesystem::exists(alarmDir, ec)) {
+    for (const auto& entry : std::filesystem::directory_iterator(alarmDir, ec)) {
+      if (entry.path().extension() != ".snapshot") continue;
+      snapshots.push_back(entry.path());
+      Result<std::vector<AlarmEntry>> read = readAlarmSnapshot(entry.path());
+      if (!read) return read.status();
+      for (AlarmEntry& e : *read) {
+        auto key = std::make_pair(std::move(e.ns), e.id);
+        auto it = alarms.find(key);
+        if (it == alarms.end() || e.timeMs < it->second) alarms[key] = e.timeMs;
+      }
+    }
+  }
 
   Result<std::vector<SegmentFile>> segments = listSegments(logDir);
   if (!segments) return segments.status();
@@ -45,6 +68,14 @@ Result<RecoveryResult> recoverCommitLog(const std::filesystem::path& dataDir) {
       Result<CommitRecord> record = decodeCommitRecord(payload);
       if (!record) return record.status();
       ++result.records;
+      // Alarm changes update the index whether or not the database already has the commit.
+      for (const KvOp& op : record->ops) {
+        if (op.kind == KvOp::Kind::kSetAlarm) {
+          alarms[std::make_pair(record->ns, record->id)] = op.alarmMs();
+        } else if (op.kind == KvOp::Kind::kDeleteAlarm) {
+          alarms.erase(std::make_pair(record->ns, record->id));
+        }
+      }
       ObjectId id(record->id);
       std::filesystem::path nsDir = dataDir / record->ns;
       std::filesystem::create_directories(nsDir, ec);
@@ -78,9 +109,27 @@ Result<RecoveryResult> recoverCommitLog(const std::filesystem::path& dataDir) {
     return s;
   }
   ::close(fd);
+
+  // The consolidated index goes to disk before anything it was built from is deleted.
+  AlarmIndex index;
+  for (const auto& [key, time] : alarms) {
+    index.set(key.first, key.second, time);
+    result.alarms.push_back(AlarmEntry{key.first, key.second, time});
+  }
+  if (!alarms.empty() || !snapshots.empty()) {
+    if (Status s = writeFileDurably(alarmDir / "base.snapshot", index.encodeSnapshot()); !s) {
+      return s;
+    }
+  }
+  for (const auto& snapshot : snapshots) {
+    if (snapshot.filename() != "base.snapshot") std::filesystem::remove(snapshot, ec);
+  }
   for (const SegmentFile& segment : *segments) {
     std::filesystem::remove(segment.path, ec);
     if (ec) return Status::storage("cannot delete " + segment.path.string() + ": " + ec.message());
+  }
+  if (!result.alarms.empty()) {
+    base::logInfo("storage", std::to_string(result.alarms.size()) + " objects have alarms");
   }
   if (result.records > 0) {
     base::logInfo("storage", "recovered " + std::to_string(result.applied) + " of " +

@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "base/log.h"
+#include "storage/alarm_index.h"
 
 namespace duro::storage {
 
@@ -41,10 +42,13 @@ void Retirer::retire(std::unique_ptr<SqliteDb> db, std::function<void(const Stat
   cv_.notify_one();
 }
 
-void Retirer::deleteSegmentsAfterSync(std::vector<std::filesystem::path> segments) {
+void Retirer::deleteSegmentsAfterSync(std::vector<std::filesystem::path> segments,
+                                      std::filesystem::path snapshotPath, std::string snapshot) {
   {
     std::lock_guard lock(mu_);
     for (auto& s : segments) segments_.push_back(std::move(s));
+    snapshotPath_ = std::move(snapshotPath);
+    snapshot_ = std::move(snapshot);
   }
   cv_.notify_one();
 }
@@ -68,14 +72,24 @@ void Retirer::run() {
   for (;;) {
     std::vector<Job> jobs;
     std::vector<std::filesystem::path> segments;
+    std::filesystem::path snapshotPath;
+    std::string snapshot;
     {
       std::unique_lock lock(mu_);
       cv_.wait(lock, [&] { return stopping_ || !jobs_.empty() || !segments_.empty(); });
       if (jobs_.empty() && segments_.empty()) return;  // stopping, nothing left
       jobs.swap(jobs_);
       segments.swap(segments_);
+      snapshotPath.swap(snapshotPath_);
+      snapshot.swap(snapshot_);
     }
     Status status = syncFilesystem();
+    if (status.isOk() && !segments.empty()) {
+      if (Status s = writeFileDurably(snapshotPath, snapshot); !s) {
+        base::logWarn("storage", "keeping log segments: " + s.message());
+        segments.clear();
+      }
+    }
     if (status.isOk()) {
       for (const auto& segment : segments) {
         std::error_code ec;

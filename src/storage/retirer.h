@@ -18,6 +18,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -36,8 +37,10 @@ class Retirer {
   Status start();
   // Takes over `db`; `done` runs on the loop once its file is closed (status of the close).
   void retire(std::unique_ptr<SqliteDb> db, std::function<void(const Status&)> done);
-  // Deletes these files after the next filesystem sync.
-  void deleteSegmentsAfterSync(std::vector<std::filesystem::path> segments);
+  // After the next filesystem sync, writes `snapshot` durably to `snapshotPath` and then deletes
+  // these log segments (if the snapshot cannot be written, the segments stay).
+  void deleteSegmentsAfterSync(std::vector<std::filesystem::path> segments,
+                               std::filesystem::path snapshotPath, std::string snapshot);
 
   uint64_t syncCount() const;
 
@@ -57,6 +60,8 @@ class Retirer {
   std::condition_variable cv_;
   std::vector<Job> jobs_;
   std::vector<std::filesystem::path> segments_;
+  std::filesystem::path snapshotPath_;
+  std::string snapshot_;  // the newest; written before any segment is deleted
   bool stopping_ = false;
   uint64_t syncs_ = 0;
 };

@@ -53,7 +53,11 @@ size_t ShardStorage::CacheKeyHash::operator()(const CacheKey& k) const noexcept 
 ShardStorage::ShardStorage(base::EventLoop& loop, ShardStorageOptions options)
     : loop_(loop), options_(std::move(options)) {}
 
-ShardStorage::~ShardStorage() {
+ShardStorage::~ShardStorage() { close(); }
+
+Status ShardStorage::close() {
+  if (closed_) return closeStatus_;
+  closed_ = true;
   // The committer's destructor syncs what was submitted; the retirer finishes its batches.
   log_.reset();
   for (auto& [path, slot] : slots_) {
@@ -61,24 +65,36 @@ ShardStorage::~ShardStorage() {
   }
   bool started = retirer_ != nullptr;
   retirer_.reset();
-  if (!started) return;
+  if (!started) return closeStatus_ = Status::unavailable("storage was never started");
   // A clean stop: once everything written is on disk, this shard's log is redundant. Deleting it
-  // spares the next start a replay (after a crash the log stays and is replayed).
+  // spares the next start a replay (after a crash the log stays and is replayed). The alarm
+  // index goes to its snapshot first, since the log holds alarm changes too.
   std::filesystem::path logDir = options_.dataDir / ".commit-log";
   int fd = ::open(options_.dataDir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   bool synced = fd >= 0 && ::syncfs(fd) == 0;
   if (fd >= 0) ::close(fd);
-  if (!synced) return;
+  if (!synced) return closeStatus_ = Status::storage("cannot sync " + options_.dataDir.string());
+  if (Status s = writeFileDurably(snapshotPath(), alarmIndex_.encodeSnapshot()); !s) {
+    base::logWarn("storage", "keeping the commit log: " + s.message());
+    return closeStatus_ = s;
+  }
   Result<std::vector<SegmentFile>> segments = listSegments(logDir);
-  if (!segments) return;
+  if (!segments) return closeStatus_ = segments.status();
   for (const SegmentFile& segment : *segments) {
     if (segment.shard != options_.shard) continue;
     std::error_code ec;
     std::filesystem::remove(segment.path, ec);
   }
+  return closeStatus_ = Status::ok();
+}
+
+void ShardStorage::forgetAlarm(const std::string& ns, const ObjectId::Bytes& id) {
+  alarmIndex_.erase(ns, id);
 }
 
 Status ShardStorage::start() {
+  for (const AlarmEntry& e : options_.initialAlarms) alarmIndex_.set(e.ns, e.id, e.timeMs);
+  options_.initialAlarms.clear();
   GroupCommitOptions logOptions;
   logOptions.dir = options_.dataDir / ".commit-log";
   logOptions.shard = options_.shard;
@@ -216,7 +232,7 @@ void ShardStorage::flushAll() {
   std::vector<ObjectStore*> dirty;
   dirty.swap(dirty_);
   std::string log;
-  std::vector<std::pair<uint64_t, uint64_t>> notify;  // (storeId, writeNumber)
+  std::vector<CommitNotice> notify;
   for (ObjectStore* store : dirty) {
     store->dirtyScheduled = false;
     // false: its database is being retired; the retirer's callback marks it dirty again.
@@ -225,21 +241,41 @@ void ShardStorage::flushAll() {
   submitNow(std::move(log), std::move(notify));
 }
 
-void ShardStorage::submitNow(std::string log, std::vector<std::pair<uint64_t, uint64_t>> notify) {
+void ShardStorage::submitNow(std::string log, std::vector<CommitNotice> notify) {
   if (notify.empty()) return;
   commits_.fetch_add(notify.size(), std::memory_order_relaxed);
   log_->submit(std::move(log), [this, notify = std::move(notify)](const Status& status) mutable {
     onGroupDurable(std::move(notify), status);
   });
   std::vector<std::filesystem::path> retiredSegments = log_->takeRetiredSegments();
-  if (!retiredSegments.empty()) retirer_->deleteSegmentsAfterSync(std::move(retiredSegments));
+  if (!retiredSegments.empty()) {
+    // The segments' alarm changes must outlive them: a snapshot of the index goes first.
+    retirer_->deleteSegmentsAfterSync(std::move(retiredSegments), snapshotPath(),
+                                      alarmIndex_.encodeSnapshot());
+  }
 }
 
-void ShardStorage::onGroupDurable(std::vector<std::pair<uint64_t, uint64_t>> notify,
-                                  const Status& status) {
-  for (auto [storeId, writeNumber] : notify) {
-    auto it = stores_.find(storeId);
-    if (it != stores_.end()) it->second->commitFinished(writeNumber, status);
+std::filesystem::path ShardStorage::snapshotPath() const {
+  return alarmSnapshotDir(options_.dataDir) /
+         ("shard-" + std::to_string(options_.shard) + ".snapshot");
+}
+
+void ShardStorage::onGroupDurable(std::vector<CommitNotice> notify, const Status& status) {
+  for (const CommitNotice& notice : notify) {
+    auto it = stores_.find(notice.storeId);
+    if (it == stores_.end()) continue;
+    ObjectStore& store = *it->second;
+    if (status.isOk() && notice.alarm != CommitNotice::Alarm::kUnchanged) {
+      std::optional<int64_t> time;
+      if (notice.alarm == CommitNotice::Alarm::kSet) {
+        time = notice.alarmMs;
+        alarmIndex_.set(store.ns(), store.id().bytes(), notice.alarmMs);
+      } else {
+        alarmIndex_.erase(store.ns(), store.id().bytes());
+      }
+      if (alarmListener_) alarmListener_(store.ns(), store.id().bytes(), time);
+    }
+    store.commitFinished(notice.writeNumber, status);
   }
 }
 

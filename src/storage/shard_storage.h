@@ -8,7 +8,9 @@
 #include <coroutine>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <list>
+#include <optional>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -16,6 +18,7 @@
 #include <vector>
 
 #include "base/event_loop.h"
+#include "storage/alarm_index.h"
 #include "storage/group_commit.h"
 #include "storage/kv_limits.h"
 #include "storage/object_store.h"
@@ -37,6 +40,10 @@ struct ShardStorageOptions {
   // same 1,000 pages (~4 MiB) at which SQLite checkpoints by default, bounding WAL disk use.
   int walPagesBeforeCheckpoint = 1000;
   KvLimits limits;
+  // deleteAll() also deletes the alarm (Cloudflare: compatibility date 2026-02-24 or later).
+  bool deleteAllDeletesAlarm = true;
+  // Alarms of this shard's objects found at start-up (recovery.h).
+  std::vector<AlarmEntry> initialAlarms;
 };
 
 // One object's database connection and where it is in its lifecycle.
@@ -67,12 +74,26 @@ class ShardStorage {
   ShardStorage& operator=(const ShardStorage&) = delete;
 
   Status start();
-  // Loop thread, at shutdown: commits what is buffered; the destructor then waits for the log.
+  // Loop thread, at shutdown: commits what is buffered; close() then waits for the log.
   void flushAllNow() { flushAll(); }
+  // After the loop has stopped: waits for the log and the retirer, syncs, writes the alarm
+  // snapshot and deletes this shard's log (a clean stop). OK only if all of that succeeded.
+  // The destructor calls it if nobody did.
+  Status close();
 
   std::unique_ptr<ObjectStore> createStore(std::string ns, const ObjectId& id,
                                            ObjectStoreHooks& hooks);
   const KvLimits& limits() const { return options_.limits; }
+  bool deleteAllDeletesAlarm() const { return options_.deleteAllDeletesAlarm; }
+
+  // Alarms: the durable index of this shard's alarms, and who to tell when it changes (the
+  // runtime's scheduler). The listener runs on the loop thread once a change is durable.
+  using AlarmListener = std::function<void(const std::string& ns, const ObjectId::Bytes& id,
+                                           std::optional<int64_t> timeMs)>;
+  void setAlarmListener(AlarmListener listener) { alarmListener_ = std::move(listener); }
+  const AlarmIndex& alarmIndex() const { return alarmIndex_; }
+  // Drops a stale index entry (the object's own database has no such alarm).
+  void forgetAlarm(const std::string& ns, const ObjectId::Bytes& id);
   ShardStorageStats stats() const;
 
   // Holds (true) or lets go (false) the commit log's syncs, to observe outputs waiting for them.
@@ -90,7 +111,7 @@ class ShardStorage {
   void releaseSlot(std::shared_ptr<DbSlot> slot);
   void markDirty(ObjectStore& store);
   // Submits commits flushed outside the end-of-turn pass (list() flushes before reading).
-  void submitNow(std::string log, std::vector<std::pair<uint64_t, uint64_t>> notify);
+  void submitNow(std::string log, std::vector<CommitNotice> notify);
   int walPagesBeforeCheckpoint() const { return options_.walPagesBeforeCheckpoint; }
   // Cache accounting for clean entries (evictable, least recently used first).
   void cacheAdd(ObjectStore& store, const std::string& key, size_t bytes);
@@ -113,7 +134,8 @@ class ShardStorage {
   };
 
   void flushAll();
-  void onGroupDurable(std::vector<std::pair<uint64_t, uint64_t>> notify, const Status& status);
+  void onGroupDurable(std::vector<CommitNotice> notify, const Status& status);
+  std::filesystem::path snapshotPath() const;
   void evictCache();
 
   base::EventLoop& loop_;
@@ -130,6 +152,10 @@ class ShardStorage {
   std::list<CacheNode> cacheLru_;
   std::unordered_map<CacheKey, std::list<CacheNode>::iterator, CacheKeyHash> cacheIndex_;
   size_t cacheBytes_ = 0;
+  AlarmIndex alarmIndex_;
+  bool closed_ = false;
+  Status closeStatus_;
+  AlarmListener alarmListener_;
   // Mirrors for stats() from other threads.
   std::atomic<uint64_t> commits_{0};
   std::atomic<uint64_t> retired_{0};

@@ -131,6 +131,18 @@ Result<std::optional<std::string>> SqliteDb::get(std::string_view key) {
   return value;
 }
 
+Result<std::optional<int64_t>> SqliteDb::getAlarm() {
+  if (Status s = prepare(&getAlarm_, "SELECT value FROM _duro_meta WHERE name='alarm'"); !s) {
+    return s;
+  }
+  int rc = sqlite3_step(getAlarm_);
+  std::optional<int64_t> alarm;
+  if (rc == SQLITE_ROW) alarm = sqlite3_column_int64(getAlarm_, 0);
+  sqlite3_reset(getAlarm_);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return error("cannot read the alarm of");
+  return alarm;
+}
+
 Status SqliteDb::list(const KeyRange& range,
                       const std::function<bool(std::string_view, std::string_view)>& fn) {
   std::string sql = "SELECT key, value FROM _duro_kv";
@@ -194,6 +206,19 @@ Status SqliteDb::apply(const std::vector<KvOp>& ops, uint64_t seq) {
       case KvOp::Kind::kDeleteAll:
         ok = prepare(&deleteAll_, "DELETE FROM _duro_kv").isOk() && step(deleteAll_);
         break;
+      case KvOp::Kind::kSetAlarm:
+        ok = prepare(&setAlarm_,
+                     "INSERT OR REPLACE INTO _duro_meta(name, value) VALUES('alarm', ?1)")
+                 .isOk();
+        if (ok) {
+          sqlite3_bind_int64(setAlarm_, 1, op.alarmMs());
+          ok = step(setAlarm_);
+        }
+        break;
+      case KvOp::Kind::kDeleteAlarm:
+        ok = prepare(&deleteAlarm_, "DELETE FROM _duro_meta WHERE name='alarm'").isOk() &&
+             step(deleteAlarm_);
+        break;
     }
     if (!ok) break;
   }
@@ -229,11 +254,12 @@ void SqliteDb::close() { closeConnection(/*checkpointOnClose=*/true); }
 
 void SqliteDb::closeConnection(bool checkpointOnClose) {
   if (db_ == nullptr) return;
-  for (sqlite3_stmt* stmt :
-       {get_, put_, delete_, deleteAll_, setSeq_, begin_, commit_, rollback_}) {
+  for (sqlite3_stmt* stmt : {get_, put_, delete_, deleteAll_, setSeq_, getAlarm_, setAlarm_,
+                             deleteAlarm_, begin_, commit_, rollback_}) {
     sqlite3_finalize(stmt);
   }
-  get_ = put_ = delete_ = deleteAll_ = setSeq_ = begin_ = commit_ = rollback_ = nullptr;
+  get_ = put_ = delete_ = deleteAll_ = setSeq_ = getAlarm_ = setAlarm_ = deleteAlarm_ = nullptr;
+  begin_ = commit_ = rollback_ = nullptr;
   // After checkpoint() and a sync, closing finds nothing left to copy and removes the WAL file.
   if (checkpointOnClose) sqlite3_db_config(db_, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 0, nullptr);
   sqlite3_close_v2(db_);

@@ -54,6 +54,8 @@ class SqliteDb {
   int walPages() const { return walPages_; }
 
   Result<std::optional<std::string>> get(std::string_view key);
+  // The object's alarm time (ms since the epoch), if one is set.
+  Result<std::optional<int64_t>> getAlarm();
   // Calls `fn` for each entry in range order; stops early if `fn` returns false.
   Status list(const KeyRange& range,
               const std::function<bool(std::string_view key, std::string_view value)>& fn);
@@ -82,6 +84,9 @@ class SqliteDb {
   sqlite3_stmt* delete_ = nullptr;
   sqlite3_stmt* deleteAll_ = nullptr;
   sqlite3_stmt* setSeq_ = nullptr;
+  sqlite3_stmt* getAlarm_ = nullptr;
+  sqlite3_stmt* setAlarm_ = nullptr;
+  sqlite3_stmt* deleteAlarm_ = nullptr;
   sqlite3_stmt* begin_ = nullptr;
   sqlite3_stmt* commit_ = nullptr;
   sqlite3_stmt* rollback_ = nullptr;

@@ -11,8 +11,16 @@
 //   /ledger/<name>/write?n=N       puts a=N and b=N without a suspension between (one commit)
 //   /ledger/<name>/txn?n=N         puts c=N and d=N in a transaction
 //   /ledger/<name>/read            "a b c d" (-1 for a missing key)
+//   /alarm/<name>/set?in=MS[&fail=N]  sets the alarm MS from now (its first N runs throw)
+//   /alarm/<name>/set?at=MS        sets the alarm at MS since the epoch
+//   /alarm/<name>/delete           deletes the alarm
+//   /alarm/<name>/status           "fired=<runs that succeeded> alarm=<time or none>"
+//   /alarmstats                    {"fired":N,"p50Ms":..,"p99Ms":..,"maxMs":..}: lateness of alarm runs
 //   /stats                         the server's counters as JSON
+#include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <vector>
 #include <condition_variable>
 #include <iostream>
 #include <map>
@@ -133,6 +141,83 @@ class Ledger final : public duro::DurableObject {
   duro::Storage& storage_;
 };
 
+// Alarm probes: lateness of every alarm run, across all objects.
+class AlarmStats {
+ public:
+  void record(int64_t latenessMs) {
+    std::lock_guard lock(mu_);
+    lateness_.push_back(latenessMs);
+  }
+  std::string json() {
+    std::lock_guard lock(mu_);
+    std::vector<int64_t> v = lateness_;
+    std::sort(v.begin(), v.end());
+    auto pct = [&](double p) -> int64_t {
+      if (v.empty()) return -1;
+      return v[std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size())))];
+    };
+    return "{\"fired\":" + std::to_string(v.size()) + ",\"p50Ms\":" + std::to_string(pct(0.5)) +
+           ",\"p99Ms\":" + std::to_string(pct(0.99)) +
+           ",\"maxMs\":" + std::to_string(v.empty() ? -1 : v.back()) + "}";
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<int64_t> lateness_;
+};
+AlarmStats gAlarmStats;
+
+int64_t nowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// An object with an alarm: /set?in=MS (or ?at=MS) sets it and remembers when it is due; the
+// handler counts its runs in storage and records how late it ran. ?fail=N makes the first N runs
+// throw.
+class AlarmProbe final : public duro::DurableObject {
+ public:
+  AlarmProbe(duro::ObjectState& state, duro::Env&) : storage_(state.storage()) {}
+
+  duro::Task<duro::Response> fetch(duro::Request request) override {
+    std::string_view action = segment(request.path(), 2);
+    if (action == "set") {
+      int64_t at = request.queryParam("at") ? std::stoll(std::string(*request.queryParam("at")))
+                                            : nowMs() + std::stoll(std::string(
+                                                            request.queryParam("in").value_or("0")));
+      storage_.setAlarm(at);
+      storage_.put("due", std::to_string(at));
+      storage_.put("fail", std::string(request.queryParam("fail").value_or("0")));
+      co_return duro::Response::text(std::to_string(at));
+    }
+    if (action == "delete") {
+      storage_.deleteAlarm();
+      co_return duro::Response::text("deleted");
+    }
+    if (action == "status") {
+      std::optional<int64_t> alarm = co_await storage_.getAlarm();
+      std::optional<std::string> fired = co_await storage_.get("fired");
+      co_return duro::Response::text("fired=" + fired.value_or("0") +
+                                     " alarm=" + (alarm ? std::to_string(*alarm) : "none"));
+    }
+    co_return duro::Response::text("unknown alarm action\n", 404);
+  }
+
+  duro::Task<void> alarm(duro::AlarmInfo info) override {
+    std::optional<std::string> due = co_await storage_.get("due");
+    std::optional<std::string> fail = co_await storage_.get("fail");
+    int failures = fail ? std::stoi(*fail) : 0;
+    if (info.retryCount < failures) throw std::runtime_error("alarm probe fails on purpose");
+    if (due) gAlarmStats.record(nowMs() - std::stoll(*due));
+    std::optional<std::string> fired = co_await storage_.get("fired");
+    storage_.put("fired", std::to_string((fired ? std::stoi(*fired) : 0) + 1));
+  }
+
+ private:
+  duro::Storage& storage_;
+};
+
 duro::Task<duro::Response> testWorker(duro::Request request, duro::Env& env) {
   std::string_view first = segment(request.path(), 0);
   if (first == "probe") {
@@ -143,6 +228,11 @@ duro::Task<duro::Response> testWorker(duro::Request request, duro::Env& env) {
     duro::Stub stub = env.ns("LEDGER").getByName(segment(request.path(), 1));
     co_return co_await stub.fetch(std::move(request));
   }
+  if (first == "alarm") {
+    duro::Stub stub = env.ns("ALARM").getByName(segment(request.path(), 1));
+    co_return co_await stub.fetch(std::move(request));
+  }
+  if (first == "alarmstats") co_return duro::Response::json(gAlarmStats.json());
   if (first == "release") {
     bool ok = gLatches.release(std::string(segment(request.path(), 1)));
     co_return duro::Response::text(ok ? "ok" : "nothing held", ok ? 200 : 404);
@@ -156,7 +246,9 @@ duro::Task<duro::Response> testWorker(duro::Request request, duro::Env& env) {
         ",\"objectsEvicted\":" + std::to_string(s.objectsEvicted) +
         ",\"overloadRejections\":" + std::to_string(s.overloadRejections) +
         ",\"commits\":" + std::to_string(s.commits) + ",\"logSyncs\":" + std::to_string(s.logSyncs) +
-        ",\"openDatabases\":" + std::to_string(s.openDatabases) + "}");
+        ",\"openDatabases\":" + std::to_string(s.openDatabases) +
+        ",\"alarmsPending\":" + std::to_string(s.alarmsPending) +
+        ",\"alarmsFired\":" + std::to_string(s.alarmsFired) + "}");
   }
   co_return co_await examples::counterWorker(std::move(request), env);
 }
@@ -179,6 +271,7 @@ int main(int argc, char** argv) {
   examples::defineCounterClasses(server);
   server.defineObject<Probe>("PROBE");
   server.defineObject<Ledger>("LEDGER");
+  server.defineObject<AlarmProbe>("ALARM");
   server.setWorker(testWorker);
   return server.run();
 }
