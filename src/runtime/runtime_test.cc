@@ -18,6 +18,7 @@
 #include "runtime/deferred.h"
 #include "runtime/env_impl.h"
 #include "runtime/namespace_binding.h"
+#include "runtime/runtime_test_harness.h"
 
 namespace duro::runtime {
 namespace {
@@ -127,81 +128,24 @@ class TestObject final : public DurableObject {
 class RuntimeTest : public ::testing::Test {
  protected:
   void startRuntime(RuntimeOptions options) {
-    dataDir_ = std::filesystem::temp_directory_path() /
-               ("duro-runtime-test-" + std::to_string(::getpid()) + "-" +
-                ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dataDir_);
-    std::filesystem::create_directories(dataDir_);
-    options.storage.dataDir = dataDir_;
-    runtime_ = std::make_unique<Runtime>(options, env_);
-    NamespaceIndex index = runtime_->addNamespace("TEST", [](ObjectState& s, Env& e) {
-      return std::make_unique<TestObject>(s, e);
-    });
-    ids::NamespaceSecret secret{};
-    secret.fill(7);
-    auto binding = std::make_unique<NamespaceBinding>(*runtime_, index, ids::IdFactory("TEST", secret));
-    ns_ = binding.get();
-    env_.bind("TEST", std::move(binding));
-    ASSERT_TRUE(runtime_->start().isOk());
-    clientThread_ = std::thread([this] { client_.run(); });
+    rt_.start(options, [](ObjectState& s, Env& e) { return std::make_unique<TestObject>(s, e); });
+    runtime_ = &rt_.runtime();
+    dataDir_ = rt_.dataDir();
   }
-
-  void TearDown() override {
-    if (runtime_) runtime_->stop();
-    client_.stop();
-    if (clientThread_.joinable()) clientThread_.join();
-    runtime_.reset();
-    if (!dataDir_.empty()) std::filesystem::remove_all(dataDir_);
-  }
-
-  // Starts a fetch from the client loop; the future yields the body or "error: <message>".
-  std::future<std::string> send(const std::string& name, const std::string& pathAndQuery) {
-    auto promise = std::make_shared<std::promise<std::string>>();
-    auto future = promise->get_future();
-    client_.post([this, promise, name, pathAndQuery] {
-      Request req{"GET", "http://test" + pathAndQuery, {}, {}};
-      startTask<Response>(ns_->getByName(name).fetch(std::move(req)),
-                          [promise](std::optional<Response> r, std::exception_ptr e) {
-                            if (r) {
-                              promise->set_value(r->body);
-                              return;
-                            }
-                            try {
-                              std::rethrow_exception(e);
-                            } catch (const Error& err) {
-                              promise->set_value(std::string(err.status().isOverloaded()
-                                                                 ? "overloaded: "
-                                                                 : "error: ") +
-                                                 err.what());
-                            } catch (const std::exception& err) {
-                              promise->set_value(std::string("error: ") + err.what());
-                            }
-                          });
-    });
-    return future;
+  std::future<std::string> send(const std::string& name, const std::string& path) {
+    return rt_.send(name, path);
   }
   std::string call(const std::string& name, const std::string& path) {
-    auto f = send(name, path);
-    if (f.wait_for(10s) != std::future_status::ready) return "timeout";
-    return f.get();
+    return rt_.call(name, path);
   }
-
   template <typename Pred>
   bool eventually(Pred pred) {
-    auto deadline = std::chrono::steady_clock::now() + 10s;
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (pred()) return true;
-      std::this_thread::sleep_for(1ms);  // polling a condition, not timing a result
-    }
-    return pred();
+    return testing::RuntimeHarness::eventually(pred);
   }
 
+  testing::RuntimeHarness rt_;
+  Runtime* runtime_ = nullptr;
   std::filesystem::path dataDir_;
-  EnvImpl env_;
-  std::unique_ptr<Runtime> runtime_;
-  Namespace* ns_ = nullptr;
-  base::EventLoop client_;
-  std::thread clientThread_;
 };
 
 TEST_F(RuntimeTest, ConcurrentRequestsToOneObjectRunOneAtATimeInOrder) {
