@@ -16,10 +16,12 @@ constexpr const char* kSchema =
     "CREATE TABLE IF NOT EXISTS _duro_meta(name TEXT PRIMARY KEY, value INTEGER) WITHOUT ROWID;";
 
 // The settings of every connection; see the header for why.
+// synchronous=OFF comes first: switching a new file to WAL writes its header, and with the default
+// (FULL) that write is fsync'd (measured: 2.5 ms per new database instead of microseconds).
 constexpr const char* kPragmas =
+    "PRAGMA synchronous=OFF;"
     "PRAGMA locking_mode=EXCLUSIVE;"
     "PRAGMA journal_mode=WAL;"
-    "PRAGMA synchronous=OFF;"
     "PRAGMA wal_autocheckpoint=0;"
     "PRAGMA cache_size=-512;";
 
