@@ -198,6 +198,8 @@ class TransactionImpl final : public StorageTransaction {
 
 // ---------------------------------------------------------------------------------------------
 
+void ObjectStore::throwIfShardFailed() const { throwIfError(shard_.failure()); }
+
 ObjectStore::ObjectStore(ShardStorage& shard, std::string ns, ObjectId id, ObjectStoreHooks& hooks)
     : shard_(shard), ns_(std::move(ns)), id_(std::move(id)), hooks_(hooks) {
   storeId_ = shard_.registerStore(*this);
@@ -205,8 +207,8 @@ ObjectStore::ObjectStore(ShardStorage& shard, std::string ns, ObjectId id, Objec
 }
 
 ObjectStore::~ObjectStore() {
+  shard_.unregisterStore(*this);  // first: a log-only object's cache becomes its database
   dropCache();
-  shard_.unregisterStore(*this);
   shard_.releaseSlot(slot_);
 }
 
@@ -254,11 +256,13 @@ Task<std::optional<std::string>> ObjectStore::read(std::string key, bool allowCo
 }
 
 Task<std::optional<std::string>> ObjectStore::get(std::string key, StorageGetOptions options) {
+  throwIfShardFailed();
   throwIfError(checkKey(shard_.limits(), key));
   return read(std::move(key), options.allowConcurrency, options.noCache);
 }
 
 Task<StorageEntries> ObjectStore::get(std::vector<std::string> keys, StorageGetOptions options) {
+  throwIfShardFailed();
   throwIfError(checkBatch(shard_.limits(), keys.size()));
   for (const auto& key : keys) throwIfError(checkKey(shard_.limits(), key));
   std::map<std::string, std::string> found;
@@ -294,12 +298,14 @@ void ObjectStore::markWritten(const StoragePutOptions& options) {
 }
 
 void ObjectStore::put(std::string key, std::string value, StoragePutOptions options) {
+  throwIfShardFailed();
   throwIfError(checkValue(shard_.limits(), key, value));
   write(std::move(key), std::move(value), options);
   markWritten(options);
 }
 
 void ObjectStore::put(StorageEntries entries, StoragePutOptions options) {
+  throwIfShardFailed();
   throwIfError(checkBatch(shard_.limits(), entries.size()));
   // Check everything first: an invalid entry must leave the batch entirely unwritten.
   for (const auto& [k, v] : entries) throwIfError(checkValue(shard_.limits(), k, v));
@@ -309,6 +315,7 @@ void ObjectStore::put(StorageEntries entries, StoragePutOptions options) {
 }
 
 Task<bool> ObjectStore::delete_(std::string key, StoragePutOptions options) {
+  throwIfShardFailed();
   throwIfError(checkKey(shard_.limits(), key));
   bool existed = (co_await read(key, options.allowConcurrency, options.noCache)).has_value();
   write(std::move(key), std::nullopt, options);
@@ -317,6 +324,7 @@ Task<bool> ObjectStore::delete_(std::string key, StoragePutOptions options) {
 }
 
 Task<size_t> ObjectStore::delete_(std::vector<std::string> keys, StoragePutOptions options) {
+  throwIfShardFailed();
   throwIfError(checkBatch(shard_.limits(), keys.size()));
   for (const auto& key : keys) throwIfError(checkKey(shard_.limits(), key));
   size_t existed = 0;
@@ -330,6 +338,7 @@ Task<size_t> ObjectStore::delete_(std::vector<std::string> keys, StoragePutOptio
 }
 
 Task<void> ObjectStore::deleteAll(StoragePutOptions options) {
+  throwIfShardFailed();
   dropCache();
   complete_ = true;
   pending_.push_back(KvOp{KvOp::Kind::kDeleteAll, {}, {}});
@@ -343,6 +352,7 @@ Task<void> ObjectStore::deleteAll(StoragePutOptions options) {
 }
 
 Task<std::optional<int64_t>> ObjectStore::getAlarm(StorageGetOptions options) {
+  throwIfShardFailed();
   for (;;) {
     if (inAlarmHandler_ && !alarmChangedInHandler_) co_return std::nullopt;
     if (alarm_) co_return *alarm_;
@@ -368,6 +378,7 @@ Task<std::optional<int64_t>> ObjectStore::getAlarm(StorageGetOptions options) {
 }
 
 void ObjectStore::setAlarm(int64_t scheduledTimeMs, StoragePutOptions options) {
+  throwIfShardFailed();
   alarm_.emplace(scheduledTimeMs);
   if (inAlarmHandler_) alarmChangedInHandler_ = true;
   pending_.push_back(KvOp::setAlarm(scheduledTimeMs));
@@ -375,6 +386,7 @@ void ObjectStore::setAlarm(int64_t scheduledTimeMs, StoragePutOptions options) {
 }
 
 void ObjectStore::deleteAlarm(StoragePutOptions options) {
+  throwIfShardFailed();
   alarm_.emplace(std::nullopt);
   if (inAlarmHandler_) alarmChangedInHandler_ = true;
   pending_.push_back(KvOp::deleteAlarm());
@@ -401,6 +413,7 @@ void ObjectStore::deleteAlarmIfStill(int64_t scheduledTimeMs) {
 }
 
 Task<StorageEntries> ObjectStore::list(StorageListOptions options) {
+  throwIfShardFailed();
   KeyRange range = rangeOf(options);
   if (complete_) {
     co_return listMap(cache_, range, [](const CacheEntry& e) -> const auto& { return e.value; });
@@ -437,6 +450,7 @@ Status ObjectStore::flushNowForRead() {
 }
 
 Task<void> ObjectStore::transaction(std::function<Task<void>(StorageTransaction&)> fn) {
+  throwIfShardFailed();
   // No other event runs while the transaction is open, so it is serializable.
   std::unique_ptr<ObjectStoreHooks::InputLock> lock = hooks_.lockInput();
   std::function<Task<void>(StorageTransaction&)> keepFn = std::move(fn);  // owns the lambda
@@ -465,12 +479,27 @@ Task<void> ObjectStore::sync() {
 bool ObjectStore::flushInto(std::string& log, std::vector<CommitNotice>& notify) {
   if (pending_.empty()) return true;
   if (slot_->state == DbSlot::State::kRetiring) return false;
-  Result<SqliteDb*> db = shard_.database(slot_, /*create=*/true);
-  Status status = db.status();
+  Status status;
+  if (slot_->state == DbSlot::State::kUnknown) {
+    status = shard_.database(slot_, /*create=*/false).status();  // finds out whether a file exists
+  }
+  // A new object gets no database file here: its commits live in the log, and in the cache
+  // (pinned), until the retirer creates the file in the background (ShardStorage::materialize).
+  // Creating files is the slowest thing a filesystem does; the loop never waits for it.
+  const bool logOnly = status.isOk() && (slot_->state == DbSlot::State::kAbsent ||
+                                         slot_->state == DbSlot::State::kLogOnly);
   uint64_t seq = 0;
-  if (status.isOk()) {
-    seq = (*db)->appliedSeq() + 1;
-    status = (*db)->apply(pending_, seq);
+  SqliteDb* db = nullptr;
+  if (status.isOk() && logOnly) {
+    seq = ++logOnlySeq_;
+  } else if (status.isOk()) {
+    Result<SqliteDb*> opened = shard_.database(slot_, /*create=*/true);
+    status = opened.status();
+    if (status.isOk()) {
+      db = *opened;
+      seq = db->appliedSeq() + 1;
+      status = db->apply(pending_, seq);
+    }
   }
   if (!status.isOk()) {
     // Nothing of this commit is applied or logged: the object is reset and starts over from disk.
@@ -484,12 +513,22 @@ bool ObjectStore::flushInto(std::string& log, std::vector<CommitNotice>& notify)
     hooks_.storageFailed(framed);
     return true;
   }
-  for (const KvOp& op : record.ops) {
-    if (op.kind == KvOp::Kind::kDeleteAll) continue;
-    auto it = cache_.find(op.key);
-    if (it != cache_.end() && it->second.dirty) {
-      it->second.dirty = false;
-      cacheClean(it->first, it->second);
+  if (logOnly) {
+    // The cache holds every key of a new object; its entries stay pinned until materialized.
+    complete_ = true;
+    if (slot_->state != DbSlot::State::kLogOnly) {
+      slot_->state = DbSlot::State::kLogOnly;
+      shard_.trackLogOnly(*this);
+    }
+    for (const KvOp& op : record.ops) logOnlyBytes_ += op.key.size() + op.value.size() + 96;
+  } else {
+    for (const KvOp& op : record.ops) {
+      if (op.kind != KvOp::Kind::kPut && op.kind != KvOp::Kind::kDelete) continue;
+      auto it = cache_.find(op.key);
+      if (it != cache_.end() && it->second.dirty) {
+        it->second.dirty = false;
+        cacheClean(it->first, it->second);
+      }
     }
   }
   CommitNotice notice{storeId_, pendingWriteNumber_};
@@ -504,8 +543,38 @@ bool ObjectStore::flushInto(std::string& log, std::vector<CommitNotice>& notify)
   notify.push_back(notice);
   pendingWriteNumber_ = 0;
   ++inFlight_;
-  if ((*db)->walPages() > shard_.walPagesBeforeCheckpoint()) shard_.retire(*slot_);
+  if (logOnly && logOnlyBytes_ > kMaxLogOnlyBytes) shard_.materialize(*this);
+  if (db != nullptr && db->walPages() > shard_.walPagesBeforeCheckpoint()) shard_.retire(*slot_);
   return true;
+}
+
+std::vector<KvOp> ObjectStore::snapshotForMaterialize(uint64_t* seq) const {
+  *seq = logOnlySeq_;
+  std::vector<KvOp> ops;
+  ops.reserve(cache_.size() + 1);
+  for (const auto& [key, entry] : cache_) {
+    if (entry.value) ops.push_back(KvOp{KvOp::Kind::kPut, key, *entry.value});
+  }
+  if (alarm_ && *alarm_) ops.push_back(KvOp::setAlarm(**alarm_));
+  return ops;
+}
+
+void ObjectStore::materialized() {
+  logOnlyBytes_ = 0;
+  // Entries written since the snapshot stay pinned until their own flush; the rest are ordinary
+  // clean entries now.
+  std::set<std::string_view> pendingKeys;
+  for (const KvOp& op : pending_) pendingKeys.insert(op.key);
+  std::vector<std::string> clean;
+  for (auto& [key, entry] : cache_) {
+    if (entry.dirty && !pendingKeys.contains(key)) clean.push_back(key);
+  }
+  for (const std::string& key : clean) {
+    auto it = cache_.find(key);
+    if (it == cache_.end()) continue;
+    it->second.dirty = false;
+    cacheClean(it->first, it->second);  // may evict entries, hence the lookup per key
+  }
 }
 
 void ObjectStore::commitFinished(uint64_t writeNumber, const Status& status) {

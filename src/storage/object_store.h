@@ -55,6 +55,10 @@ class ObjectStoreHooks {
 
 class ObjectStore final : public Storage {
  public:
+  // A new object's data is pinned in memory until its database is created; beyond this many bytes
+  // the database is created at once.
+  static constexpr size_t kMaxLogOnlyBytes = 1 << 20;
+
   ObjectStore(ShardStorage& shard, std::string ns, ObjectId id, ObjectStoreHooks& hooks);
   ~ObjectStore() override;
   ObjectStore(const ObjectStore&) = delete;
@@ -98,6 +102,12 @@ class ObjectStore final : public Storage {
   const std::string& ns() const noexcept { return ns_; }
   const ObjectId& id() const noexcept { return id_; }
   DbSlot& slot() noexcept { return *slot_; }
+  const std::shared_ptr<DbSlot>& slotShared() const noexcept { return slot_; }
+  // For materialize: the object's whole state as ops for a new database, and its commit number.
+  // Called only with no buffered writes.
+  std::vector<KvOp> snapshotForMaterialize(uint64_t* seq) const;
+  // The database now exists: entries pinned because only the log had them become evictable.
+  void materialized();
   // Applies the buffered writes to the database and appends their record to `log`. Returns false
   // (and keeps them) if the database is away being retired; the shard calls again later.
   bool flushInto(std::string& log, std::vector<struct CommitNotice>& notify);
@@ -120,6 +130,7 @@ class ObjectStore final : public Storage {
   Task<std::optional<std::string>> read(std::string key, bool allowConcurrency, bool noCache);
   std::optional<std::optional<std::string>> readNow(const std::string& key, bool noCache);
   Task<void> waitForDatabase(bool allowConcurrency);
+  void throwIfShardFailed() const;
   void write(std::string key, std::optional<std::string> value, const StoragePutOptions& options);
   void markWritten(const StoragePutOptions& options);
   void cacheClean(const std::string& key, CacheEntry& entry);
@@ -139,6 +150,8 @@ class ObjectStore final : public Storage {
   uint32_t inFlight_ = 0;
   // The alarm as the object sees it (with unflushed changes); outer nullopt: not loaded yet.
   std::optional<std::optional<int64_t>> alarm_;
+  uint64_t logOnlySeq_ = 0;      // commits made while the object had no database file
+  size_t logOnlyBytes_ = 0;      // bytes pinned in the cache for them
   bool inAlarmHandler_ = false;
   bool alarmChangedInHandler_ = false;
 };

@@ -205,7 +205,13 @@ TEST_F(StoreTest, AnObjectThatIsOnlyReadLeavesNothingOnDisk) {
   EXPECT_FALSE(std::filesystem::exists(dbPath(1)));
   store().put("k", "v");
   waitDurable();
-  EXPECT_TRUE(std::filesystem::exists(dbPath(1)));
+  // A new object's data lives in the log until the object goes away (or the log rotates); then
+  // its database is created in the background.
+  EXPECT_FALSE(std::filesystem::exists(dbPath(1)));
+  EXPECT_EQ(store().slot().state, DbSlot::State::kLogOnly);
+  stores_.clear();
+  ASSERT_TRUE(runUntil([&] { return std::filesystem::exists(dbPath(1)) && shard_->stats().retiredDatabases >= 1; }));
+  EXPECT_EQ(await(store().get("k")), "v");
 }
 
 TEST_F(StoreTest, RecoveryReplaysTheLogIntoLostDatabases) {
@@ -360,7 +366,12 @@ TEST_F(StoreTest, TransactionsCommitAllOrNothing) {
 }
 
 TEST_F(StoreTest, NoCacheKeepsValuesOutOfTheCache) {
+  store().put("other", "x");  // give the object a database (new objects pin their data)
+  waitDurable();
+  stores_.clear();
+  ASSERT_TRUE(runUntil([&] { return std::filesystem::exists(dbPath(1)); }));
   ObjectStore& s = store();
+  EXPECT_EQ(await(s.get("other")), "x");  // waits for the database, then opens it
   s.put("big", std::string(10000, 'x'), {.noCache = true});
   waitDurable();
   EXPECT_LT(shard_->stats().cacheBytes, 1000u);
@@ -388,8 +399,14 @@ TEST_F(StoreTest, OpenDatabasesAreBoundedAndClosedSafely) {
     for (uint8_t n = 1; n <= 6; ++n) idle = idle && !store(n).busy();
     return idle;
   }));
-  EXPECT_LE(shard_->stats().openDatabases, 2u);
-  ASSERT_TRUE(runUntil([&] { return shard_->stats().retiredDatabases >= 4; }));
+  stores_.clear();  // their databases are created
+  ASSERT_TRUE(runUntil([&] { return shard_->stats().retiredDatabases >= 6; }));
+  // Reading them back opens their databases, at most two at a time.
+  for (uint8_t n = 1; n <= 6; ++n) {
+    EXPECT_EQ(await(store(n).get("n")), std::to_string(n));
+    EXPECT_LE(shard_->stats().openDatabases, 2u);
+  }
+  ASSERT_TRUE(runUntil([&] { return shard_->stats().retiredDatabases >= 10; }));
   stores_.clear();
   for (uint8_t n = 1; n <= 6; ++n) EXPECT_EQ(await(store(n).get("n")), std::to_string(n));
   // A retired database has no WAL left behind.
@@ -422,20 +439,54 @@ TEST_F(StoreTest, AReadWaitingForItsDatabaseHoldsTheInputGateUnlessAllowConcurre
   }
 }
 
-TEST_F(StoreTest, AFailedCommitIsReportedAndLosesNothingStored) {
+TEST_F(StoreTest, AFailedLogWriteIsReportedAndAcknowledgedDataSurvivesARestart) {
   store().put("safe", "1");
   waitDurable();
-  // Make the namespace directory unusable for a new object's database (a file in its place).
-  std::filesystem::create_directories(dir_ / "BROKEN");
-  std::filesystem::remove_all(dir_ / "BROKEN");
-  std::ofstream(dir_ / "BROKEN") << "not a directory";
-  auto broken = shard_->createStore("BROKEN", idOf(9), hooks_);
-  broken->put("k", "v");
+  std::filesystem::copy(dir_ / ".commit-log", dir_ / "log-copy");  // as a crash would leave it
+  shard_->failNextLogWriteForTest(Status::storage("No space left on device (injected)"));
+  store(2).put("k", "v");
   ASSERT_TRUE(runUntil([&] { return !hooks_.failures.empty(); }));
-  EXPECT_NE(hooks_.failures[0].find("BROKEN"), std::string::npos) << hooks_.failures[0];
-  broken->discardVolatileState();
-  EXPECT_FALSE(broken->busy());
+  EXPECT_NE(hooks_.failures[0].find("No space left"), std::string::npos) << hooks_.failures[0];
+  // The shard's storage now refuses work with a clear error instead of serving state it cannot
+  // make durable.
+  try {
+    await(store().get("safe"));
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("restart the server"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(store().put("more", "x"), Error);
+  // Restart: what was acknowledged is there, the failed write is not.
+  stores_.clear();
+  shard_.reset();
+  std::filesystem::remove_all(dir_ / ".commit-log");
+  std::filesystem::rename(dir_ / "log-copy", dir_ / ".commit-log");
+  Result<RecoveryResult> r = recoverCommitLog(dir_);
+  ASSERT_TRUE(r.isOk()) << r.status().toString();
+  openShard({.firstLogGeneration = r->nextGeneration});
   EXPECT_EQ(await(store().get("safe")), "1");
+  EXPECT_EQ(await(store(2).get("k")), std::nullopt);
+}
+
+TEST_F(StoreTest, ADatabaseThatCannotBeCreatedKeepsItsLog) {
+  // A file where the namespace directory should be: creating the object's database fails.
+  auto broken = shard_->createStore("BROKEN", idOf(9), hooks_);
+  { std::ofstream(dir_ / "BROKEN") << "not a directory"; }
+  broken->put("k", "v");
+  ASSERT_TRUE(runUntil([&] { return !broken->busy(); }));  // durable in the log
+  EXPECT_TRUE(hooks_.failures.empty());
+  broken.reset();  // the object goes away: creating its database fails in the background
+  Status closed = Status::ok();
+  stores_.clear();
+  closed = shard_->close();
+  EXPECT_FALSE(closed.isOk());
+  EXPECT_FALSE(std::filesystem::is_empty(dir_ / ".commit-log"));  // the only copy stays
+  // Fixed, the next start replays it.
+  std::filesystem::remove(dir_ / "BROKEN");
+  Result<RecoveryResult> r = recoverCommitLog(dir_);
+  ASSERT_TRUE(r.isOk()) << r.status().toString();
+  EXPECT_EQ(r->applied, 1u);
+  EXPECT_TRUE(std::filesystem::exists(dir_ / "BROKEN" / (idOf(9).toString() + ".sqlite")));
 }
 
 }  // namespace

@@ -16,13 +16,17 @@ Retirer::Retirer(base::EventLoop& loop, std::filesystem::path dataDir)
     : loop_(loop), dataDir_(std::move(dataDir)) {}
 
 Retirer::~Retirer() {
+  stop();
+  if (dirFd_ >= 0) ::close(dirFd_);
+}
+
+void Retirer::stop() {
   {
     std::lock_guard lock(mu_);
     stopping_ = true;
   }
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
-  if (dirFd_ >= 0) ::close(dirFd_);
 }
 
 Status Retirer::start() {
@@ -37,7 +41,24 @@ Status Retirer::start() {
 void Retirer::retire(std::unique_ptr<SqliteDb> db, std::function<void(const Status&)> done) {
   {
     std::lock_guard lock(mu_);
-    jobs_.push_back(Job{std::move(db), std::move(done)});
+    Job job;
+    job.db = std::move(db);
+    job.done = std::move(done);
+    jobs_.push_back(std::move(job));
+  }
+  cv_.notify_one();
+}
+
+void Retirer::materialize(std::filesystem::path path, std::vector<KvOp> ops, uint64_t seq,
+                          std::function<void(const Status&)> done) {
+  {
+    std::lock_guard lock(mu_);
+    Job job;
+    job.done = std::move(done);
+    job.createPath = std::move(path);
+    job.createOps = std::move(ops);
+    job.createSeq = seq;
+    jobs_.push_back(std::move(job));
   }
   cv_.notify_one();
 }
@@ -83,6 +104,26 @@ void Retirer::run() {
       snapshotPath.swap(snapshotPath_);
       snapshot.swap(snapshot_);
     }
+    // Databases that exist only in the log are created first: the sync below then covers them
+    // before any log segment is deleted.
+    std::vector<Status> created(jobs.size());
+    for (size_t i = 0; i < jobs.size(); ++i) {
+      if (jobs[i].createPath.empty()) continue;
+      Result<std::unique_ptr<SqliteDb>> db = SqliteDb::open(jobs[i].createPath, /*create=*/true);
+      if (db.isOk()) {
+        created[i] = (*db)->apply(jobs[i].createOps, jobs[i].createSeq);
+        jobs[i].db = std::move(db).value();
+      } else {
+        created[i] = db.status();
+      }
+      if (!created[i].isOk()) {
+        // The log holds the only durable copy: keep these segments (the next start replays and
+        // deletes them).
+        base::logWarn("storage", "keeping log segments: " + created[i].message());
+        creationFailed_ = true;
+        segments.clear();
+      }
+    }
     Status status = syncFilesystem();
     if (status.isOk() && !segments.empty()) {
       if (Status s = writeFileDurably(snapshotPath, snapshot); !s) {
@@ -99,11 +140,20 @@ void Retirer::run() {
     }
     std::vector<Status> results(jobs.size(), status);
     if (status.isOk() && !jobs.empty()) {
-      for (size_t i = 0; i < jobs.size(); ++i) results[i] = jobs[i].db->checkpoint();
+      for (size_t i = 0; i < jobs.size(); ++i) {
+        results[i] = !created[i].isOk() ? created[i]
+                     : jobs[i].db       ? jobs[i].db->checkpoint()
+                                        : Status::ok();
+      }
       status = syncFilesystem();
     }
     for (size_t i = 0; i < jobs.size(); ++i) {
       if (!status.isOk() && results[i].isOk()) results[i] = status;
+      if (!created[i].isOk()) results[i] = created[i];
+      if (!jobs[i].db) {
+        loop_.post([done = std::move(jobs[i].done), result = results[i]] { done(result); });
+        continue;
+      }
       // A failed checkpoint or sync leaves the WAL in place (the destructor closes without
       // checkpointing), which is always safe: the next open reads the WAL back.
       if (results[i].isOk()) jobs[i].db->close();

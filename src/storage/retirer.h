@@ -13,6 +13,7 @@
 // are posted back to that loop. The destructor finishes all queued work.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <filesystem>
 #include <functional>
@@ -35,8 +36,17 @@ class Retirer {
   Retirer& operator=(const Retirer&) = delete;
 
   Status start();
+  // Finishes all queued work and stops the thread (the destructor does this too).
+  void stop();
+  // False once a database creation failed: the log segments must then stay for the next start.
+  bool everyCreationSucceeded() const { return !creationFailed_.load(); }
   // Takes over `db`; `done` runs on the loop once its file is closed (status of the close).
   void retire(std::unique_ptr<SqliteDb> db, std::function<void(const Status&)> done);
+  // Creates the database at `path` holding `ops` (as commit `seq`), then closes it like retire().
+  // Log segments handed over in the same or a later call are deleted only if every creation
+  // before them succeeded (the log is the only other copy of that data).
+  void materialize(std::filesystem::path path, std::vector<KvOp> ops, uint64_t seq,
+                   std::function<void(const Status&)> done);
   // After the next filesystem sync, writes `snapshot` durably to `snapshotPath` and then deletes
   // these log segments (if the snapshot cannot be written, the segments stay).
   void deleteSegmentsAfterSync(std::vector<std::filesystem::path> segments,
@@ -48,6 +58,10 @@ class Retirer {
   struct Job {
     std::unique_ptr<SqliteDb> db;
     std::function<void(const Status&)> done;
+    // A database to create first (materialize()).
+    std::filesystem::path createPath;
+    std::vector<KvOp> createOps;
+    uint64_t createSeq = 0;
   };
   void run();
   Status syncFilesystem();
@@ -63,6 +77,7 @@ class Retirer {
   std::filesystem::path snapshotPath_;
   std::string snapshot_;  // the newest; written before any segment is deleted
   bool stopping_ = false;
+  std::atomic<bool> creationFailed_{false};
   uint64_t syncs_ = 0;
 };
 

@@ -64,8 +64,18 @@ Status ShardStorage::close() {
     if (slot->state == DbSlot::State::kOpen) slot->db.reset();  // closes, keeping the WAL
   }
   bool started = retirer_ != nullptr;
-  retirer_.reset();
+  bool createdAll = true;
+  if (retirer_) {
+    retirer_->stop();  // creates the databases of objects that had them only in the log
+    createdAll = retirer_->everyCreationSucceeded();
+    retirer_.reset();
+  }
   if (!started) return closeStatus_ = Status::unavailable("storage was never started");
+  if (!failure_.isOk()) return closeStatus_ = failure_;  // keep the log: the next start replays it
+  if (!createdAll) {
+    return closeStatus_ = Status::storage("some databases could not be created; the commit log "
+                                          "is kept and replayed at the next start");
+  }
   // A clean stop: once everything written is on disk, this shard's log is redundant. Deleting it
   // spares the next start a replay (after a crash the log stays and is replayed). The alarm
   // index goes to its snapshot first, since the log holds alarm changes too.
@@ -127,6 +137,9 @@ uint64_t ShardStorage::registerStore(ObjectStore& store) {
 }
 
 void ShardStorage::unregisterStore(ObjectStore& store) {
+  // An object going away with data only in the log gets its database now.
+  if (store.slot().state == DbSlot::State::kLogOnly) materialize(store);
+  logOnly_.erase(store.storeId());
   stores_.erase(store.storeId());
   std::erase(dirty_, &store);
 }
@@ -156,6 +169,10 @@ Result<SqliteDb*> ShardStorage::database(const std::shared_ptr<DbSlot>& slotPtr,
     case DbSlot::State::kAbsent:
       if (!create) return static_cast<SqliteDb*>(nullptr);
       break;
+    case DbSlot::State::kLogOnly:
+      // Created only by the retirer (materialize); until then everything is in the cache.
+      if (!create) return static_cast<SqliteDb*>(nullptr);
+      return Status::internal("a log-only database is created by the retirer");
     case DbSlot::State::kUnknown:
     case DbSlot::State::kClosed:
       break;
@@ -216,6 +233,45 @@ void ShardStorage::releaseSlot(std::shared_ptr<DbSlot> slot) {
   if (slot->state == DbSlot::State::kOpen) retire(*slot);
 }
 
+void ShardStorage::materialize(ObjectStore& store) {
+  DbSlot& slot = store.slot();
+  if (slot.state != DbSlot::State::kLogOnly) return;
+  // After a log failure memory may hold writes that never became durable: only a restart's
+  // replay may create databases from the log then.
+  if (!failure_.isOk()) return;
+  logOnly_.erase(store.storeId());
+  std::shared_ptr<DbSlot> keep = store.slotShared();
+  slots_[slot.path.string()] = keep;
+  slot.state = DbSlot::State::kRetiring;
+  uint64_t seq = 0;
+  std::vector<KvOp> ops = store.snapshotForMaterialize(&seq);
+  if (!knownDirs_.contains(slot.path.parent_path().string())) {
+    std::error_code ec;
+    std::filesystem::create_directories(slot.path.parent_path(), ec);
+    knownDirs_.insert(slot.path.parent_path().string());
+  }
+  retirer_->materialize(slot.path, std::move(ops), seq, [this, keep](const Status& status) {
+    slots_.erase(keep->path.string());
+    auto owner = stores_.find(keep->ownerStoreId);
+    if (status.isOk()) {
+      keep->state = DbSlot::State::kClosed;
+      retired_.fetch_add(1, std::memory_order_relaxed);
+    } else {
+      // Still only in the log (kept until the next start): try again later.
+      base::logWarn("storage", "creating " + keep->path.string() + ": " + status.message());
+      keep->state = DbSlot::State::kLogOnly;
+      if (owner != stores_.end()) logOnly_.insert(keep->ownerStoreId);
+    }
+    std::vector<std::coroutine_handle<>> waiters = std::move(keep->waiters);
+    keep->waiters.clear();
+    for (auto h : waiters) h.resume();
+    if (owner != stores_.end()) {
+      if (status.isOk()) owner->second->materialized();
+      if (owner->second->busy()) markDirty(*owner->second);
+    }
+  });
+}
+
 void ShardStorage::markDirty(ObjectStore& store) {
   if (!store.dirtyScheduled) {
     store.dirtyScheduled = true;
@@ -249,6 +305,12 @@ void ShardStorage::submitNow(std::string log, std::vector<CommitNotice> notify) 
   });
   std::vector<std::filesystem::path> retiredSegments = log_->takeRetiredSegments();
   if (!retiredSegments.empty()) {
+    // Objects whose data is only in the log get their databases before any segment goes.
+    std::vector<uint64_t> logOnly(logOnly_.begin(), logOnly_.end());
+    for (uint64_t id : logOnly) {
+      auto it = stores_.find(id);
+      if (it != stores_.end()) materialize(*it->second);
+    }
     // The segments' alarm changes must outlive them: a snapshot of the index goes first.
     retirer_->deleteSegmentsAfterSync(std::move(retiredSegments), snapshotPath(),
                                       alarmIndex_.encodeSnapshot());
@@ -261,6 +323,12 @@ std::filesystem::path ShardStorage::snapshotPath() const {
 }
 
 void ShardStorage::onGroupDurable(std::vector<CommitNotice> notify, const Status& status) {
+  if (!status.isOk() && failure_.isOk()) {
+    failure_ = Status::storage("the commit log of shard " + std::to_string(options_.shard) +
+                               " failed (" + status.message() +
+                               "); restart the server to recover what was acknowledged");
+    base::logError("storage", failure_.message());
+  }
   for (const CommitNotice& notice : notify) {
     auto it = stores_.find(notice.storeId);
     if (it == stores_.end()) continue;

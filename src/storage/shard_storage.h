@@ -48,7 +48,9 @@ struct ShardStorageOptions {
 
 // One object's database connection and where it is in its lifecycle.
 struct DbSlot {
-  enum class State { kUnknown, kAbsent, kOpen, kClosed, kRetiring };
+  // kLogOnly: no file yet; the object's commits are only in the log (and pinned in its cache)
+  // until the retirer creates the database (materialize). kRetiring covers that creation too.
+  enum class State { kUnknown, kAbsent, kLogOnly, kOpen, kClosed, kRetiring };
   State state = State::kUnknown;
   std::filesystem::path path;
   std::unique_ptr<SqliteDb> db;
@@ -62,7 +64,7 @@ struct ShardStorageStats {
   uint64_t commits = 0;         // object commits applied and logged
   uint64_t logSyncs = 0;        // fdatasync calls on the commit log
   uint64_t openDatabases = 0;   // open right now
-  uint64_t retiredDatabases = 0;
+  uint64_t retiredDatabases = 0; // databases closed by the retirer (created ones included)
   uint64_t cacheBytes = 0;
 };
 
@@ -98,6 +100,13 @@ class ShardStorage {
 
   // Holds (true) or lets go (false) the commit log's syncs, to observe outputs waiting for them.
   void setLogPausedForTest(bool paused) { log_->setPausedForTest(paused); }
+  // Makes the next log write fail (and the log unusable afterwards), as a full disk would.
+  void failNextLogWriteForTest(Status status) { log_->failNextWriteForTest(std::move(status)); }
+
+  // Non-OK once the commit log failed (a write or sync error, e.g. a full disk). The log is then
+  // unusable, so the shard's storage refuses further reads and writes with this error rather than
+  // serve state it can no longer make durable; a restart replays what was acknowledged.
+  const Status& failure() const { return failure_; }
 
   // ---- for ObjectStore ----
   uint64_t registerStore(ObjectStore& store);
@@ -108,6 +117,9 @@ class ShardStorage {
   Result<SqliteDb*> database(const std::shared_ptr<DbSlot>& slot, bool create);
   // Hands the slot's database to the retirer (no-op unless open).
   void retire(DbSlot& slot);
+  // Has the retirer create the database of a log-only object from its current state.
+  void materialize(ObjectStore& store);
+  void trackLogOnly(ObjectStore& store) { logOnly_.insert(store.storeId()); }
   void releaseSlot(std::shared_ptr<DbSlot> slot);
   void markDirty(ObjectStore& store);
   // Submits commits flushed outside the end-of-turn pass (list() flushes before reading).
@@ -147,13 +159,15 @@ class ShardStorage {
   std::vector<ObjectStore*> dirty_;
   bool flushScheduled_ = false;
   std::unordered_map<std::string, std::shared_ptr<DbSlot>> slots_;  // open or retiring, by path
-  std::unordered_set<std::string> knownDirs_;                        // namespace dirs that exist
+  std::unordered_set<std::string> knownDirs_;
+  std::unordered_set<uint64_t> logOnly_;  // stores whose database exists only in the log                        // namespace dirs that exist
   std::list<DbSlot*> openLru_;                                       // least recently used first
   std::list<CacheNode> cacheLru_;
   std::unordered_map<CacheKey, std::list<CacheNode>::iterator, CacheKeyHash> cacheIndex_;
   size_t cacheBytes_ = 0;
   AlarmIndex alarmIndex_;
   bool closed_ = false;
+  Status failure_;
   Status closeStatus_;
   AlarmListener alarmListener_;
   // Mirrors for stats() from other threads.
