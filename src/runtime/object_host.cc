@@ -103,7 +103,7 @@ bool ObjectHost::construct() {
     std::string message = std::string("the object's constructor threw: ") + e.what();
     logError(message);
     std::unique_ptr<ObjectEvent> event = std::move(queue_.front());
-    queue_.pop_front();
+    queue_.erase(queue_.begin());
     event->fail(Status::internal(message));
     return false;
   }
@@ -121,7 +121,7 @@ void ObjectHost::pump() {
       if (!inputGate_.isOpen()) break;  // the constructor called blockConcurrencyWhile
     }
     std::unique_ptr<ObjectEvent> event = std::move(queue_.front());
-    queue_.pop_front();
+    queue_.erase(queue_.begin());
     ++running_;
     runEvent(this, std::move(event), instance_);
   }

@@ -5,7 +5,7 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
+#include <vector>
 #include <list>
 #include <memory>
 #include <string>
@@ -86,7 +86,8 @@ class ObjectHost final : public ObjectState, private storage::ObjectStoreHooks {
   OutputGate outputGate_;
   std::shared_ptr<DurableObject> instance_;
   std::unique_ptr<storage::ObjectStore> store_;  // created on first use of storage()
-  std::deque<std::unique_ptr<ObjectEvent>> queue_;
+  // A vector, not a deque: a deque allocates a block up front, and most objects queue nothing.
+  std::vector<std::unique_ptr<ObjectEvent>> queue_;
   uint32_t running_ = 0;        // events started and not finished
   uint32_t waitUntil_ = 0;      // waitUntil tasks pending
   uint64_t generation_ = 0;     // bumped by reset(); stale callbacks compare against it

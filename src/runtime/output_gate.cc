@@ -19,16 +19,18 @@ void OutputGate::whenDurable(Release release) {
 
 void OutputGate::writesDurableThrough(uint64_t n) {
   if (n > durable_) durable_ = n;
-  while (!held_.empty() && held_.front().waitFor <= durable_) {
-    Held h = std::move(held_.front());
-    held_.pop_front();
-    h.release(Status::ok());
-  }
+  size_t released = 0;
+  while (released < held_.size() && held_[released].waitFor <= durable_) ++released;
+  if (released == 0) return;
+  std::vector<Held> ready(std::make_move_iterator(held_.begin()),
+                          std::make_move_iterator(held_.begin() + static_cast<long>(released)));
+  held_.erase(held_.begin(), held_.begin() + static_cast<long>(released));
+  for (Held& h : ready) h.release(Status::ok());
 }
 
 void OutputGate::fail(Status error) {
   failed_ = std::move(error);
-  std::deque<Held> held = std::move(held_);
+  std::vector<Held> held = std::move(held_);
   held_.clear();
   for (Held& h : held) h.release(failed_);
 }

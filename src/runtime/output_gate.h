@@ -13,7 +13,7 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
+#include <vector>
 #include <functional>
 
 #include "duro/status.h"
@@ -47,7 +47,7 @@ class OutputGate {
   uint64_t issued_ = 0;
   uint64_t durable_ = 0;
   Status failed_;
-  std::deque<Held> held_;
+  std::vector<Held> held_;  // usually empty; a deque would allocate up front
 };
 
 }  // namespace duro::runtime
