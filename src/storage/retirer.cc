@@ -109,13 +109,7 @@ void Retirer::run() {
     std::vector<Status> created(jobs.size());
     for (size_t i = 0; i < jobs.size(); ++i) {
       if (jobs[i].createPath.empty()) continue;
-      Result<std::unique_ptr<SqliteDb>> db = SqliteDb::open(jobs[i].createPath, /*create=*/true);
-      if (db.isOk()) {
-        created[i] = (*db)->apply(jobs[i].createOps, jobs[i].createSeq);
-        jobs[i].db = std::move(db).value();
-      } else {
-        created[i] = db.status();
-      }
+      created[i] = SqliteDb::writeNew(jobs[i].createPath, jobs[i].createOps, jobs[i].createSeq);
       if (!created[i].isOk()) {
         // The log holds the only durable copy: keep these segments (the next start replays and
         // deletes them).

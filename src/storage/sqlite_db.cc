@@ -121,6 +121,54 @@ Result<std::unique_ptr<SqliteDb>> SqliteDb::open(const std::filesystem::path& pa
   return db;
 }
 
+Status SqliteDb::writeNew(const std::filesystem::path& path, const std::vector<KvOp>& ops,
+                          uint64_t seq) {
+  configureSqliteOnce();
+  sqlite3* raw = nullptr;
+  if (sqlite3_open_v2(":memory:", &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr) !=
+      SQLITE_OK) {
+    sqlite3_close(raw);
+    return Status::storage("cannot open an in-memory database for " + path.string());
+  }
+  std::unique_ptr<SqliteDb> db(new SqliteDb(path, raw));
+  if (sqlite3_exec(raw, kSchema, nullptr, nullptr, nullptr) != SQLITE_OK) {
+    return db->error("cannot create tables for");
+  }
+  if (Status s = db->apply(ops, seq); !s) return s;
+  sqlite3_int64 size = 0;
+  unsigned char* image = sqlite3_serialize(raw, "main", &size, 0);
+  if (image == nullptr || size < 100) {
+    sqlite3_free(image);
+    return db->error("cannot serialize");
+  }
+  // File format read/write versions 2 = WAL mode (https://sqlite.org/fileformat.html, offset 18).
+  image[18] = 2;
+  image[19] = 2;
+  std::filesystem::path tmp = path;
+  tmp += ".new";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  bool ok = fd >= 0;
+  size_t done = 0;
+  while (ok && done < static_cast<size_t>(size)) {
+    ssize_t n = ::write(fd, image + done, static_cast<size_t>(size) - done);
+    if (n < 0 && errno == EINTR) continue;
+    ok = n > 0;
+    if (ok) done += static_cast<size_t>(n);
+  }
+  int err = errno;
+  if (fd >= 0) ::close(fd);
+  sqlite3_free(image);
+  if (ok && ::rename(tmp.c_str(), path.c_str()) != 0) {
+    ok = false;
+    err = errno;
+  }
+  if (!ok) {
+    ::unlink(tmp.c_str());
+    return Status::storage("cannot write " + path.string() + ": " + std::strerror(err));
+  }
+  return Status::ok();
+}
+
 SqliteDb::~SqliteDb() {
   // Not retired: close without touching the database file; the WAL stays and is read back on the
   // next open. Always safe, whatever happens to the machine afterwards.

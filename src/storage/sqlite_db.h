@@ -43,6 +43,12 @@ class SqliteDb {
   // Opens the database at `path`. With create=false a missing file is kNotFound and nothing is
   // created (objects that are only read leave nothing on disk).
   static Result<std::unique_ptr<SqliteDb>> open(const std::filesystem::path& path, bool create);
+  // Writes a complete database holding `ops` (as commit `seq`) to `path` at once: built in memory,
+  // written to a temporary file and renamed into place, already in WAL mode. For objects whose
+  // data was only in the commit log; far cheaper than creating the file through SQLite.
+  // The caller syncs the filesystem before relying on it.
+  static Status writeNew(const std::filesystem::path& path, const std::vector<KvOp>& ops,
+                         uint64_t seq);
   ~SqliteDb();
   SqliteDb(const SqliteDb&) = delete;
   SqliteDb& operator=(const SqliteDb&) = delete;
