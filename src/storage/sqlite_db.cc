@@ -89,7 +89,12 @@ void createFromTemplate(const std::filesystem::path& path) {
 
 void configureSqliteOnce() {
   static std::once_flag once;
-  std::call_once(once, [] { sqlite3_config(SQLITE_CONFIG_PAGECACHE, nullptr, 0, 0); });
+  std::call_once(once, [] {
+    sqlite3_config(SQLITE_CONFIG_PAGECACHE, nullptr, 0, 0);
+    // Memory statistics put a process-wide mutex on every SQLite allocation; with a connection
+    // per object used from several threads it showed up as ~20% of the server's profile.
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+  });
 }
 }  // namespace
 
