@@ -161,7 +161,9 @@ class Connection {
         while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) {
           value.remove_prefix(1);
         }
-        if (name == "content-length") contentLength = std::strtoul(std::string(value).c_str(), nullptr, 10);
+        if (name == "content-length") {
+          contentLength = std::strtoul(std::string(value).c_str(), nullptr, 10);
+        }
         if (name == "transfer-encoding" && value.find("chunked") != std::string_view::npos) {
           chunked = true;
         }
@@ -318,7 +320,7 @@ int main(int argc, char** argv) {
   };
   std::printf("RESULT requests=%ld seconds=%.3f rate=%.0f p50_ms=%.3f p99_ms=%.3f max_ms=%.3f "
               "errors=%ld\n",
-              s.answered.load(), seconds, static_cast<double>(s.ok.load()) / seconds, pct(50), pct(99),
-              lat.empty() ? 0.0 : lat.back(), errors);
+              s.answered.load(), seconds, static_cast<double>(s.ok.load()) / seconds, pct(50),
+              pct(99), lat.empty() ? 0.0 : lat.back(), errors);
   return errors == 0 ? 0 : 1;
 }
