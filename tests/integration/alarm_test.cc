@@ -81,7 +81,7 @@ class AlarmTest : public ::testing::Test {
   // Sets the alarm of /alarm/<name> with `query` ("in=300", "at=...", "in=300&fail=2"); returns
   // the scheduled time the object answered, or -1.
   int64_t set(const std::string& name, const std::string& query) {
-    HttpResult r = httpGet(port_, "/alarm/" + name + "/set?" + query);
+    HttpResult r = get("/alarm/" + name + "/set?" + query);
     EXPECT_EQ(r.status, 200) << name << ": " << r.body;
     if (r.status != 200) return -1;
     return std::strtoll(r.body.c_str(), nullptr, 10);
@@ -89,7 +89,7 @@ class AlarmTest : public ::testing::Test {
   AlarmStatus status(const std::string& name) { return statusOn(nullptr, name); }
   AlarmStatus statusOn(HttpConnection* conn, const std::string& name) {
     HttpResult r = conn ? conn->get("/alarm/" + name + "/status")
-                        : httpGet(port_, "/alarm/" + name + "/status");
+                        : get("/alarm/" + name + "/status");
     AlarmStatus s;
     s.raw = std::to_string(r.status) + " " + r.body;
     if (r.status != 200 || r.body.rfind("fired=", 0) != 0) return s;
@@ -105,7 +105,7 @@ class AlarmTest : public ::testing::Test {
     return s.fired == 1 && s.alarm == "none";
   }
   AlarmStats alarmStats() {
-    HttpResult r = httpGet(port_, "/alarmstats");
+    HttpResult r = get("/alarmstats");
     AlarmStats s;
     s.raw = r.body;
     if (r.status != 200) return s;
@@ -116,13 +116,19 @@ class AlarmTest : public ::testing::Test {
     return s;
   }
   int64_t statValue(const std::string& name) {
-    return jsonNumber(httpGet(port_, "/stats").body, name);
+    return jsonNumber(get("/stats").body, name);
+  }
+  // One GET on a fresh connection, waiting up to timeout_ for the answer.
+  HttpResult get(const std::string& target) {
+    HttpConnection conn(port_, timeout_);
+    return conn.get(target);
   }
 
   TempDir data_;
   std::unique_ptr<ServerProcess> server_;
   std::string priorLogs_;
   uint16_t port_ = 0;
+  std::chrono::milliseconds timeout_ = 20s;
 };
 
 TEST_F(AlarmTest, AnAlarmFiresOnceAndNotBeforeItsTime) {
@@ -181,7 +187,7 @@ TEST_F(AlarmTest, ADeletedAlarmDoesNotFire) {
   start();
   int64_t due = set("d", "in=300");
   ASSERT_GT(due, 0);
-  HttpResult r = httpGet(port_, "/alarm/d/delete");
+  HttpResult r = get("/alarm/d/delete");
   EXPECT_EQ(r.status, 200) << r.body;
   AlarmStatus s = status("d");
   EXPECT_EQ(s.fired, 0) << s.raw;
@@ -312,10 +318,17 @@ TEST_F(AlarmTest, AlarmsSurviveACleanRestart) {
 }
 
 // 100,000 objects, each with an alarm a few seconds ahead, set over 16 keep-alive connections.
-// The due times are absolute (at=) and spread over a window that starts kLeadMs after the last
-// set is expected to finish: a calibration pass sets the first kCalibration objects to a time an
-// hour away and measures the rate; the rest get their window times, then the calibration objects
-// are set again to theirs (replacing the far alarm).
+// The due times are absolute (at=) and spread over a window meant to start kLeadMs after the last
+// set: a calibration pass sets the first kCalibration objects' alarms an hour ahead to measure the
+// set rate, the window is placed from that rate, the rest get their window times, and the
+// calibration objects are set again to theirs (replacing the alarm an hour ahead). If setting
+// turns out slower than measured, the last alarms are set after their time and simply fire at
+// once; the test only requires that every alarm fires exactly once.
+//
+// Slow: each set creates a new object, which bounds the set rate (from 450/s to 5,000/s on the
+// shared 2-core development machine), and then 100,000 alarm runs each load their object again.
+// Registered as its own ctest entry, integration_alarm_scale_test, with a longer timeout
+// (tests/integration/CMakeLists.txt).
 TEST_F(AlarmTest, AHundredThousandAlarmsAllFire) {
   constexpr int kObjects = 100000;
   constexpr int kCalibration = 2000;
@@ -324,6 +337,8 @@ TEST_F(AlarmTest, AHundredThousandAlarmsAllFire) {
   constexpr int64_t kWindowMs = 5000;
   start({"--idle-timeout-ms", "1000"});
   auto name = [](int i) { return "many" + std::to_string(i); };
+  // While a burst of alarms runs, the shards answer slowly: a long receive timeout.
+  timeout_ = 120s;
 
   // Sets objects [from, to) over kClients connections; dueOf(i) gives each one's time.
   auto setRange = [&](int from, int to, auto dueOf) {
@@ -348,51 +363,59 @@ TEST_F(AlarmTest, AHundredThousandAlarmsAllFire) {
   };
 
   auto t0 = std::chrono::steady_clock::now();
+  auto secondsSince = [](std::chrono::steady_clock::time_point t) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+  };
   int64_t far = nowMs() + 3600 * 1000;
   ASSERT_EQ(setRange(0, kCalibration, [&](int) { return far; }), 0);
-  double msPerSet =
-      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count() /
-      kCalibration;
-  // The rest plus the calibration objects again, with 50% headroom.
-  int64_t windowStart = nowMs() + static_cast<int64_t>(msPerSet * kObjects * 1.5) + kLeadMs;
+  double msPerSet = secondsSince(t0) * 1000 / kCalibration;
+  // No headroom: if setting turns out slower, the last alarms are set after their time and fire
+  // at once, which this test allows.
+  int64_t windowStart = nowMs() + static_cast<int64_t>(msPerSet * kObjects) + kLeadMs;
+  int64_t windowEnd = windowStart + kWindowMs;
   auto dueOf = [&](int i) { return windowStart + kWindowMs * i / kObjects; };
   ASSERT_EQ(setRange(kCalibration, kObjects, dueOf), 0);
   ASSERT_EQ(setRange(0, kCalibration, dueOf), 0);
   int64_t setDone = nowMs();
-  double setSeconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  double setSeconds = secondsSince(t0);
   std::cerr << "set " << kObjects << " alarms (+" << kCalibration << " calibration sets) in "
-            << setSeconds << " s; window starts " << (windowStart - setDone) << " ms after\n";
-  EXPECT_GT(windowStart, setDone) << "setting took longer than estimated; early alarms were late";
-  EXPECT_EQ(alarmStats().fired, 0) << "an alarm fired before the window";
+            << setSeconds << " s (" << static_cast<int>((kObjects + kCalibration) / setSeconds)
+            << "/s); the window starts " << (windowStart - setDone) << " ms after the last set\n";
 
+  // Every alarm has run (the probe records a run's lateness as its handler finishes) and none is
+  // waiting, neither for its time nor for a retry.
   AlarmStats st;
+  int64_t pending = -1;
   bool all = eventually(
       [&] {
         st = alarmStats();
-        if (st.fired < kObjects) std::this_thread::sleep_for(200ms);
-        return st.fired >= kObjects;
+        pending = statValue("alarmsPending");
+        if (st.fired >= kObjects && pending == 0) return true;
+        std::this_thread::sleep_for(1s);
+        return false;
       },
-      180s);
+      std::chrono::milliseconds(std::max<int64_t>(windowEnd - nowMs(), 0)) + 180s);
+  ASSERT_TRUE(all) << "runs recorded " << st.fired << " of " << kObjects << " (" << st.raw
+                   << "), alarmsPending=" << pending;
   int64_t allFired = nowMs();
-  ASSERT_TRUE(all) << "fired " << st.fired << " of " << kObjects << ": " << st.raw
-                   << " pending=" << statValue("alarmsPending");
-  std::cerr << "all fired " << (allFired - (windowStart + kWindowMs)) << " ms after the window; "
-            << "lateness " << st.raw << "; total "
-            << std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()
-            << " s\n";
-  EXPECT_EQ(st.fired, kObjects) << st.raw;
-  EXPECT_GE(alarmStats().p50Ms, 0);
-  EXPECT_TRUE(eventually([&] { return statValue("alarmsPending") == 0; }));
-  EXPECT_EQ(statValue("alarmsFired"), kObjects) << "no run should have needed a retry";
+  std::cerr << "all fired " << (allFired - windowEnd) << " ms after the window's end (polled "
+            << "every second); lateness " << st.raw << "; total " << secondsSince(t0) << " s\n";
+  EXPECT_EQ(st.fired, kObjects) << "handlers ran more than once: " << st.raw;
+  EXPECT_GE(st.p50Ms, 0) << st.raw;
+  EXPECT_EQ(statValue("alarmsFired"), kObjects) << "runs that failed and were retried (see the log)";
 
-  HttpConnection conn(port_);
-  for (int i = 0; i < kObjects; i += 997) {
+  HttpConnection conn(port_, 120s);
+  // About 1,000 objects: each ran exactly once, durably, and has no alarm left.
+  int sampled = 0, wrong = 0;
+  std::string examples;
+  for (int i = 0; i < kObjects; i += 97, ++sampled) {
     AlarmStatus s = statusOn(&conn, name(i));
-    EXPECT_EQ(s.fired, 1) << name(i) << ": " << s.raw;
-    EXPECT_EQ(s.alarm, "none") << name(i) << ": " << s.raw;
+    if (s.fired == 1 && s.alarm == "none") continue;
+    if (++wrong <= 5) examples += "\n  " + name(i) + ": " + s.raw;
   }
-  EXPECT_EQ(alarmStats().fired, kObjects) << "an alarm ran twice";
+  EXPECT_EQ(wrong, 0) << "of " << sampled << " sampled objects, " << wrong
+                      << " did not show fired=1 alarm=none, e.g." << examples;
+  EXPECT_EQ(alarmStats().fired, st.fired) << "runs after everything had fired";
 }
 
 }  // namespace
