@@ -47,7 +47,17 @@ Task<void> AlarmEvent::run(ObjectHost& host, DurableObject& object) {
     error = "a non-standard exception";
   }
   store.endAlarmHandler(succeeded, *stored);
-  if (succeeded) co_return;
+  if (succeeded) {
+    // The run counts only once its writes (and the alarm's deletion) are durable; if that
+    // commit fails, the object is reset and the alarm, still stored, must run again.
+    try {
+      co_await store.sync();
+    } catch (const std::exception& e) {
+      host.logError(std::string("the alarm handler's writes failed: ") + e.what());
+      retryAfterFailure(*stored);
+    }
+    co_return;
+  }
   if (retryCount_ < AlarmScheduler::kMaxRetries) {
     host.logError("alarm handler threw: " + error + " (retry " + std::to_string(retryCount_ + 1) +
                   " of " + std::to_string(AlarmScheduler::kMaxRetries) + " in " +

@@ -9,6 +9,8 @@
 //  3. A failed run comes back through retry() with backoff 2 s, 4 s, ... 64 s; after the 6th
 //     retry fails the alarm is deleted. A set() while a run or a retry is pending wins.
 //  4. The timer is armed for the earliest due time only; a later alarm never re-arms it.
+//  5. At most kDeliveriesPerTurn alarms are delivered per loop turn; the rest follow in later
+//     turns, so a burst of due alarms cannot starve the shard's other work.
 #include "runtime/alarm_scheduler.h"
 
 #include <cstring>
@@ -82,7 +84,20 @@ void AlarmScheduler::arm() {
 void AlarmScheduler::fireDue() {
   if (!alive_) return;
   int64_t now = clock_.nowMs();
+  // A burst of due alarms is delivered in slices, so requests and other events get their turn
+  // between them (rule 5).
+  int budget = kDeliveriesPerTurn;
   while (!byDue_.empty() && byDue_.begin()->first <= now) {
+    if (budget-- == 0) {
+      if (!continuationPosted_) {
+        continuationPosted_ = true;
+        shard_.loop().post([this] {
+          continuationPosted_ = false;
+          fireDue();
+        });
+      }
+      return;
+    }
     Key key = byDue_.begin()->second;
     auto it = entries_.find(key);
     Entry entry = it->second;

@@ -23,6 +23,8 @@ class AlarmScheduler {
   // Cloudflare: up to 6 retries, backoff starting at 2 seconds.
   static constexpr int kMaxRetries = 6;
   static constexpr int64_t kFirstBackoffMs = 2000;
+  // Alarms delivered per loop turn before yielding to other work.
+  static constexpr int kDeliveriesPerTurn = 64;
 
   AlarmScheduler(Shard& shard, base::Clock& clock);
   ~AlarmScheduler();
@@ -73,6 +75,7 @@ class AlarmScheduler {
   int64_t armedForMs_ = INT64_MAX;
   uint64_t fired_ = 0;
   bool alive_ = true;
+  bool continuationPosted_ = false;
 };
 
 }  // namespace duro::runtime

@@ -222,6 +222,7 @@ std::optional<std::optional<std::string>> ObjectStore::readNow(const std::string
     if (it->second.inLru) shard_.cacheTouch(*this, it->first);
     return it->second.value;
   }
+  if (slot_->state == DbSlot::State::kFailed) throwIfError(shard_.database(slot_, false).status());
   if (complete_) return std::optional<std::string>();
   if (slot_->state == DbSlot::State::kRetiring) return std::nullopt;
   Result<SqliteDb*> db = shard_.database(slot_, /*create=*/false);

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 
 #include "base/log.h"
@@ -45,6 +46,7 @@ void Retirer::retire(std::unique_ptr<SqliteDb> db, std::function<void(const Stat
     job.db = std::move(db);
     job.done = std::move(done);
     jobs_.push_back(std::move(job));
+    ++backlog_;
   }
   cv_.notify_one();
 }
@@ -59,6 +61,7 @@ void Retirer::materialize(std::filesystem::path path, std::vector<KvOp> ops, uin
     job.createOps = std::move(ops);
     job.createSeq = seq;
     jobs_.push_back(std::move(job));
+    ++backlog_;
   }
   cv_.notify_one();
 }
@@ -109,7 +112,13 @@ void Retirer::run() {
     std::vector<Status> created(jobs.size());
     for (size_t i = 0; i < jobs.size(); ++i) {
       if (jobs[i].createPath.empty()) continue;
-      created[i] = SqliteDb::writeNew(jobs[i].createPath, jobs[i].createOps, jobs[i].createSeq);
+      // Transient failures (too many open files while a burst is being closed) pass: retry a
+      // few times before giving up on this batch.
+      for (int attempt = 0; attempt < 20; ++attempt) {
+        created[i] = SqliteDb::writeNew(jobs[i].createPath, jobs[i].createOps, jobs[i].createSeq);
+        if (created[i].isOk()) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
       if (!created[i].isOk()) {
         // The log holds the only durable copy: keep these segments (the next start replays and
         // deletes them).
@@ -144,6 +153,7 @@ void Retirer::run() {
     for (size_t i = 0; i < jobs.size(); ++i) {
       if (!status.isOk() && results[i].isOk()) results[i] = status;
       if (!created[i].isOk()) results[i] = created[i];
+      --backlog_;
       if (!jobs[i].db) {
         loop_.post([done = std::move(jobs[i].done), result = results[i]] { done(result); });
         continue;

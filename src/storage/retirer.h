@@ -53,6 +53,8 @@ class Retirer {
                                std::filesystem::path snapshotPath, std::string snapshot);
 
   uint64_t syncCount() const;
+  // Jobs handed over and not finished yet (loop thread's view; approximate).
+  size_t backlog() const { return backlog_.load(std::memory_order_relaxed); }
 
  private:
   struct Job {
@@ -78,6 +80,7 @@ class Retirer {
   std::string snapshot_;  // the newest; written before any segment is deleted
   bool stopping_ = false;
   std::atomic<bool> creationFailed_{false};
+  std::atomic<size_t> backlog_{0};
   uint64_t syncs_ = 0;
 };
 

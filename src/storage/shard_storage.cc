@@ -152,6 +152,10 @@ std::shared_ptr<DbSlot> ShardStorage::slotFor(const std::string& ns, const Objec
     it->second->ownerStoreId = storeId;
     return it->second;
   }
+  if (auto failed = failedSlots_.find(path.string()); failed != failedSlots_.end()) {
+    failed->second->ownerStoreId = storeId;
+    return failed->second;
+  }
   auto slot = std::make_shared<DbSlot>();
   slot->path = std::move(path);
   slot->ownerStoreId = storeId;
@@ -166,6 +170,10 @@ Result<SqliteDb*> ShardStorage::database(const std::shared_ptr<DbSlot>& slotPtr,
       return slot.db.get();
     case DbSlot::State::kRetiring:
       return Status::internal("database requested while it is being closed");
+    case DbSlot::State::kFailed:
+      return Status::storage("the database of this object could not be created (" +
+                             slot.path.string() +
+                             "); its data is kept in the commit log: restart the server");
     case DbSlot::State::kAbsent:
       if (!create) return static_cast<SqliteDb*>(nullptr);
       break;
@@ -210,6 +218,17 @@ Result<SqliteDb*> ShardStorage::database(const std::shared_ptr<DbSlot>& slotPtr,
 
 void ShardStorage::retire(DbSlot& slot) {
   if (slot.state != DbSlot::State::kOpen) return;
+  if (retirer_->backlog() >= options_.maxOpenDatabases) {
+    // The retirer is behind (a burst): close here instead, without a checkpoint. That needs no
+    // sync and is always safe (the WAL stays and is read back on the next open), and it keeps
+    // open files bounded: databases waiting for the retirer hold theirs.
+    openLru_.erase(slot.lruPosition);
+    openCount_.store(openLru_.size(), std::memory_order_relaxed);
+    slot.db.reset();
+    slot.state = DbSlot::State::kClosed;
+    slots_.erase(slot.path.string());
+    return;
+  }
   openLru_.erase(slot.lruPosition);
   openCount_.store(openLru_.size(), std::memory_order_relaxed);
   slot.state = DbSlot::State::kRetiring;
@@ -257,16 +276,19 @@ void ShardStorage::materialize(ObjectStore& store) {
       keep->state = DbSlot::State::kClosed;
       retired_.fetch_add(1, std::memory_order_relaxed);
     } else {
-      // Still only in the log (kept until the next start): try again later.
-      base::logWarn("storage", "creating " + keep->path.string() + ": " + status.message());
-      keep->state = DbSlot::State::kLogOnly;
-      if (owner != stores_.end()) logOnly_.insert(keep->ownerStoreId);
+      // The data is only in the log now (kept until the next start, which replays it). The slot
+      // stays known so that this object refuses storage calls instead of looking empty.
+      base::logError("storage", "creating " + keep->path.string() + ": " + status.message() +
+                                    "; the object's data stays in the commit log until restart");
+      keep->state = DbSlot::State::kFailed;
+      failedSlots_[keep->path.string()] = keep;
     }
     std::vector<std::coroutine_handle<>> waiters = std::move(keep->waiters);
     keep->waiters.clear();
     for (auto h : waiters) h.resume();
     if (owner != stores_.end()) {
       if (status.isOk()) owner->second->materialized();
+      if (!status.isOk()) owner->second->discardVolatileState();
       if (owner->second->busy()) markDirty(*owner->second);
     }
   });

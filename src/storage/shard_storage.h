@@ -50,7 +50,9 @@ struct ShardStorageOptions {
 struct DbSlot {
   // kLogOnly: no file yet; the object's commits are only in the log (and pinned in its cache)
   // until the retirer creates the database (materialize). kRetiring covers that creation too.
-  enum class State { kUnknown, kAbsent, kLogOnly, kOpen, kClosed, kRetiring };
+  // kFailed: creating the database of a log-only object failed; its data is only in the log,
+  // so the object refuses storage calls until a restart replays it.
+  enum class State { kUnknown, kAbsent, kLogOnly, kOpen, kClosed, kRetiring, kFailed };
   State state = State::kUnknown;
   std::filesystem::path path;
   std::unique_ptr<SqliteDb> db;
@@ -160,7 +162,8 @@ class ShardStorage {
   bool flushScheduled_ = false;
   std::unordered_map<std::string, std::shared_ptr<DbSlot>> slots_;  // open or retiring, by path
   std::unordered_set<std::string> knownDirs_;
-  std::unordered_set<uint64_t> logOnly_;  // stores whose database exists only in the log                        // namespace dirs that exist
+  std::unordered_set<uint64_t> logOnly_;  // stores whose database exists only in the log
+  std::unordered_map<std::string, std::shared_ptr<DbSlot>> failedSlots_;  // see State::kFailed                        // namespace dirs that exist
   std::list<DbSlot*> openLru_;                                       // least recently used first
   std::list<CacheNode> cacheLru_;
   std::unordered_map<CacheKey, std::list<CacheNode>::iterator, CacheKeyHash> cacheIndex_;

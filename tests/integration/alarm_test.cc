@@ -74,8 +74,16 @@ class AlarmTest : public ::testing::Test {
     server_->sendSignal(signal);
     ASSERT_EQ(server_->waitForExit(), expectedExit) << server_->log();
   }
+  // On failure, the server logs (their first and last 10,000 characters: a scale test can log an
+  // error per object).
   void TearDown() override {
-    if (server_ && HasFailure()) std::cerr << "server log:\n" << priorLogs_ << server_->log();
+    if (!server_ || !HasFailure()) return;
+    std::string log = priorLogs_ + server_->log();
+    if (log.size() > 20000) {
+      log = log.substr(0, 10000) + "\n[... " + std::to_string(log.size() - 20000) +
+            " characters ...]\n" + log.substr(log.size() - 10000);
+    }
+    std::cerr << "server log:\n" << log;
   }
 
   // Sets the alarm of /alarm/<name> with `query` ("in=300", "at=...", "in=300&fail=2"); returns
@@ -319,19 +327,19 @@ TEST_F(AlarmTest, AlarmsSurviveACleanRestart) {
 
 // 100,000 objects, each with an alarm a few seconds ahead, set over 16 keep-alive connections.
 // The due times are absolute (at=) and spread over a window meant to start kLeadMs after the last
-// set: a calibration pass sets the first kCalibration objects' alarms an hour ahead to measure the
-// set rate, the window is placed from that rate, the rest get their window times, and the
-// calibration objects are set again to theirs (replacing the alarm an hour ahead). If setting
-// turns out slower than measured, the last alarms are set after their time and simply fire at
+// set: first kCalibration other new objects get alarms an hour ahead (they stay pending), the set
+// rate is measured over the second half of them (the first few thousand new objects go faster:
+// the shard's log absorbs a burst), and the window is placed from that rate with 25% headroom.
+// If setting still turns out slower, the last alarms are set after their time and simply fire at
 // once; the test only requires that every alarm fires exactly once.
 //
-// Slow: each set creates a new object, which bounds the set rate (from 450/s to 5,000/s on the
-// shared 2-core development machine), and then 100,000 alarm runs each load their object again.
-// Registered as its own ctest entry, integration_alarm_scale_test, with a longer timeout
-// (tests/integration/CMakeLists.txt).
+// Slow: 100,000 new objects are created, and each is loaded again when its alarm runs (on the
+// shared 2-core development machine the set rate varied from 450/s to 39,000/s as the storage
+// code changed). Registered as its own ctest entry, integration_alarm_scale_test, with a longer
+// timeout (tests/integration/CMakeLists.txt).
 TEST_F(AlarmTest, AHundredThousandAlarmsAllFire) {
   constexpr int kObjects = 100000;
-  constexpr int kCalibration = 2000;
+  constexpr int kCalibration = 10000;
   constexpr int kClients = 16;
   constexpr int64_t kLeadMs = 2000;
   constexpr int64_t kWindowMs = 5000;
@@ -340,8 +348,9 @@ TEST_F(AlarmTest, AHundredThousandAlarmsAllFire) {
   // While a burst of alarms runs, the shards answer slowly: a long receive timeout.
   timeout_ = 120s;
 
-  // Sets objects [from, to) over kClients connections; dueOf(i) gives each one's time.
-  auto setRange = [&](int from, int to, auto dueOf) {
+  // Sets objects prefix<i>, i in [from, to), over kClients connections; dueOf(i) gives each
+  // one's time.
+  auto setRange = [&](const std::string& prefix, int from, int to, auto dueOf) {
     std::atomic<int> next{from};
     std::atomic<int> errors{0};
     std::vector<std::thread> clients;
@@ -350,9 +359,9 @@ TEST_F(AlarmTest, AHundredThousandAlarmsAllFire) {
         HttpConnection conn(port_, 60s);
         for (int i = next++; i < to; i = next++) {
           std::string at = std::to_string(dueOf(i));
-          HttpResult r = conn.get("/alarm/" + name(i) + "/set?at=" + at);
+          HttpResult r = conn.get("/alarm/" + prefix + std::to_string(i) + "/set?at=" + at);
           if (r.status != 200 || r.body != at) {
-            if (errors++ < 5) ADD_FAILURE() << name(i) << ": " << r.status << " " << r.body;
+            if (errors++ < 5) ADD_FAILURE() << prefix << i << ": " << r.status << " " << r.body;
             if (r.status == 0) return;
           }
         }
@@ -367,36 +376,49 @@ TEST_F(AlarmTest, AHundredThousandAlarmsAllFire) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
   };
   int64_t far = nowMs() + 3600 * 1000;
-  ASSERT_EQ(setRange(0, kCalibration, [&](int) { return far; }), 0);
-  double msPerSet = secondsSince(t0) * 1000 / kCalibration;
-  // No headroom: if setting turns out slower, the last alarms are set after their time and fire
-  // at once, which this test allows.
-  int64_t windowStart = nowMs() + static_cast<int64_t>(msPerSet * kObjects) + kLeadMs;
+  auto farAway = [&](int) { return far; };
+  ASSERT_EQ(setRange("calibration", 0, kCalibration / 2, farAway), 0);
+  auto timed = std::chrono::steady_clock::now();
+  ASSERT_EQ(setRange("calibration", kCalibration / 2, kCalibration, farAway), 0);
+  double msPerSet = secondsSince(timed) * 1000 / (kCalibration - kCalibration / 2);
+  auto t1 = std::chrono::steady_clock::now();
+  int64_t windowStart = nowMs() + static_cast<int64_t>(1.25 * msPerSet * kObjects) + kLeadMs;
   int64_t windowEnd = windowStart + kWindowMs;
   auto dueOf = [&](int i) { return windowStart + kWindowMs * i / kObjects; };
-  ASSERT_EQ(setRange(kCalibration, kObjects, dueOf), 0);
-  ASSERT_EQ(setRange(0, kCalibration, dueOf), 0);
+  ASSERT_EQ(setRange("many", 0, kObjects, dueOf), 0);
   int64_t setDone = nowMs();
-  double setSeconds = secondsSince(t0);
-  std::cerr << "set " << kObjects << " alarms (+" << kCalibration << " calibration sets) in "
-            << setSeconds << " s (" << static_cast<int>((kObjects + kCalibration) / setSeconds)
-            << "/s); the window starts " << (windowStart - setDone) << " ms after the last set\n";
+  double setSeconds = secondsSince(t1);
+  std::cerr << "set " << kObjects << " alarms in " << setSeconds << " s ("
+            << static_cast<int>(kObjects / setSeconds) << "/s, calibration " << msPerSet
+            << " ms per set); the window starts " << (windowStart - setDone)
+            << " ms after the last set\n";
 
-  // Every alarm has run (the probe records a run's lateness as its handler finishes) and none is
-  // waiting, neither for its time nor for a retry.
+  // Every alarm has run (the probe records a run's lateness as its handler finishes) and none but
+  // the calibration objects' is waiting, neither for its time nor for a retry.
+  // Stops early when nothing is left to run but runs are missing (alarms lost).
   AlarmStats st;
   int64_t pending = -1;
-  bool all = eventually(
+  int64_t lastFired = -1, lastChangeMs = nowMs();
+  eventually(
       [&] {
         st = alarmStats();
         pending = statValue("alarmsPending");
-        if (st.fired >= kObjects && pending == 0) return true;
+        if (st.fired >= kObjects && pending == kCalibration) return true;
+        if (st.fired != lastFired) {
+          lastFired = st.fired;
+          lastChangeMs = nowMs();
+        }
+        if (pending == kCalibration && nowMs() > std::max(windowEnd, lastChangeMs) + 30000) {
+          return true;  // nothing pending and no run for 30 s
+        }
         std::this_thread::sleep_for(1s);
         return false;
       },
       std::chrono::milliseconds(std::max<int64_t>(windowEnd - nowMs(), 0)) + 180s);
-  ASSERT_TRUE(all) << "runs recorded " << st.fired << " of " << kObjects << " (" << st.raw
-                   << "), alarmsPending=" << pending;
+  ASSERT_TRUE(st.fired >= kObjects && pending == kCalibration)
+      << "runs recorded " << st.fired << " of " << kObjects << " (" << st.raw
+      << "), alarmsPending=" << pending << " (" << kCalibration << " expected: the calibration "
+      << "objects' alarms an hour ahead)";
   int64_t allFired = nowMs();
   std::cerr << "all fired " << (allFired - windowEnd) << " ms after the window's end (polled "
             << "every second); lateness " << st.raw << "; total " << secondsSince(t0) << " s\n";
