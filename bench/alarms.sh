@@ -19,13 +19,13 @@
 # Takes about 1.5-2 minutes on a 2-core machine, plus the build.
 # Usage: bench/alarms.sh
 # Env: DURO_THREADS (server shards, default: cores), DURO_ALARM_COUNT (default 100000),
-#      DURO_ALARM_WINDOW_MS (default 20000), DURO_ALARM_LEAD_MS (default 5000),
+#      DURO_ALARM_WINDOW_MS (default 60000), DURO_ALARM_LEAD_MS (default 5000),
 #      DURO_ALARM_CONNECTIONS (default 16), DURO_BENCH_TMP (parent of the temp dir, default:
 #      $TMPDIR or /tmp).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 count="${DURO_ALARM_COUNT:-100000}"
-window_ms="${DURO_ALARM_WINDOW_MS:-20000}"
+window_ms="${DURO_ALARM_WINDOW_MS:-60000}"
 lead_ms="${DURO_ALARM_LEAD_MS:-5000}"
 connections="${DURO_ALARM_CONNECTIONS:-16}"
 calibration=10000
