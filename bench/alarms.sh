@@ -3,7 +3,7 @@
 # with a fresh data dir (--idle-timeout-ms 500, --threads: cores unless DURO_THREADS) and
 #   1. records the server's RSS once it answers (VmRSS from /proc/PID/status);
 #   2. sets one alarm on each of 100,000 new objects of the ALARM probe class over 16 keep-alive
-#      connections (bench/alarm_driver.py), due times spread evenly over a 20 s window meant to
+#      connections (bench/alarm_driver.py), due times spread evenly over a window (default 60 s) meant to
 #      start 5 s after the last set (the driver places the window from the set rate it measures
 #      first on 10,000 other new objects, whose alarms an hour ahead stay pending, and reports the
 #      actual gap);
