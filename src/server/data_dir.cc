@@ -30,7 +30,7 @@ Result<std::unique_ptr<DataDir>> DataDir::open(const std::filesystem::path& path
     }
     return Status::storage("cannot lock " + lockPath.string() + ": " + std::strerror(err));
   }
-  return std::unique_ptr<DataDir>(new DataDir(std::filesystem::absolute(path), fd));
+  return std::unique_ptr<DataDir>(new DataDir(std::filesystem::absolute(path).lexically_normal(), fd));
 }
 
 DataDir::~DataDir() { ::close(lockFd_); }
