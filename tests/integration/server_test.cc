@@ -109,7 +109,6 @@ TEST_F(ServerTest, AThrowingObjectFailsOnlyItsRequest) {
 TEST_F(ServerTest, IdleObjectsAreEvictedAndConstructedAgain) {
   start({"--idle-timeout-ms", "100"});
   EXPECT_EQ(httpGet(port_, "/probe/e/count").body, "1");
-  EXPECT_EQ(httpGet(port_, "/probe/e/count").body, "2");
   ASSERT_TRUE(eventually([&] { return statValue("objectsEvicted") >= 1; }));
   EXPECT_EQ(statValue("liveObjects"), 0);
   // In-memory state is gone; a new instance starts over.
