@@ -30,40 +30,10 @@ lead_ms="${DURO_ALARM_LEAD_MS:-5000}"
 connections="${DURO_ALARM_CONNECTIONS:-16}"
 calibration=10000
 threads="${DURO_THREADS:-}"
-DURO_BUILD_DIR=build-release bash tools/build.sh Release >/dev/null
-
-server_bin=build-release/tests/integration/duro-test-server
-
-work="$(mktemp -d "${DURO_BENCH_TMP:-${TMPDIR:-/tmp}}/duro-alarm-bench.XXXXXX")"
-server=""
-port=""
-cleanup() {
-  if [ -n "$server" ]; then
-    kill "$server" 2>/dev/null || true
-    wait "$server" 2>/dev/null || true
-  fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-thread_flags=()
-[ -z "$threads" ] || thread_flags=(--threads "$threads")
-"$server_bin" --listen 127.0.0.1:0 --data "$work/data" "${thread_flags[@]}" --idle-timeout-ms 500 \
-  --log-level info 2>"$work/log" &
-server=$!
-for _ in $(seq 1 200); do
-  port="$(sed -n 's/.*listening on http:\/\/[^ ]*:\([0-9]*\).*/\1/p' "$work/log" | head -1)"
-  [ -n "$port" ] && break
-  kill -0 "$server" 2>/dev/null || break
-  sleep 0.05
-done
-if [ -z "$port" ]; then
-  echo "duro-test-server did not start:"
-  cat "$work/log"
-  exit 1
-fi
-shards="$(sed -n 's/.*with \([0-9]*\) shards.*/\1/p' "$work/log" | head -1)"
+source bench/lib.sh
+bench_init alarm
+start_server run --idle-timeout-ms 500
+shards="$(sed -n 's/.*with \([0-9]*\) shards.*/\1/p' "$work/run/log" | head -1)"
 
 now_ms() { date +%s%3N; }
 # get PATH: the body of one GET; generous timeout (a burst of due alarms keeps the shards busy).
@@ -71,7 +41,6 @@ get() { curl -sf -m 120 "http://127.0.0.1:$port$1"; }
 json_field() {  # json_field FIELD JSON: one number
   sed -n "s/.*\"$1\":\(-\{0,1\}[0-9]*\).*/\1/p" <<<"$2"
 }
-rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$server/status"; }
 field() {  # field NAME LINE: value of NAME=value in a RESULT line
   sed -n "s/.*[ ]$1=\([^ ]*\).*/\1/p" <<<" $2"
 }
@@ -138,8 +107,8 @@ all_fired_ms="$(now_ms)"
 stats="$(get /stats || true)"
 runs="$(json_field alarmsFired "$stats")"
 pending_after="$(json_field alarmsPending "$stats")"
-errors="$(grep -c ' error ' "$work/log" || true)"
-warnings="$(grep -c ' warn ' "$work/log" || true)"
+errors="$(grep -c ' error ' "$work/run/log" || true)"
+warnings="$(grep -c ' warn ' "$work/run/log" || true)"
 rss_end="$(rss_kb)"
 
 awk -v line="${driver_line#RESULT }" -v rs="$rss_start" -v rp="$rss_pending" -v re="$rss_end" \
@@ -168,6 +137,6 @@ awk -v line="${driver_line#RESULT }" -v rs="$rss_start" -v rp="$rss_pending" -v 
 [ "$driver_rc" -eq 0 ] || echo "  alarm_driver reported errors (exit $driver_rc)"
 if [ "$errors" -ne 0 ]; then
   echo "  first error lines:"
-  grep ' error ' "$work/log" | head -3 | cut -c1-240
+  grep ' error ' "$work/run/log" | head -3 | cut -c1-240
 fi
 [ "$all_fired" -eq 1 ] && [ "$driver_rc" -eq 0 ]

@@ -26,59 +26,15 @@ threads="${DURO_THREADS:-$(nproc)}"
 churn_count="${DURO_CHURN_COUNT:-100000}"
 churn_time_limit="${DURO_CHURN_TIME_LIMIT:-50}"
 churn_idle_ms="${DURO_CHURN_IDLE_MS:-60000}"
-DURO_BUILD_DIR=build-release bash tools/build.sh Release >/dev/null
-
-server_bin=build-release/tests/integration/duro-test-server
+source bench/lib.sh
+bench_init storage
 probe_bin=build-release/bench/fsync_probe
 churn_bin=build-release/bench/object_churn
-
-work="$(mktemp -d "${DURO_BENCH_TMP:-${TMPDIR:-/tmp}}/duro-storage-bench.XXXXXX")"
-server=""
-port=""
-cleanup() {
-  if [ -n "$server" ]; then
-    kill "$server" 2>/dev/null || true
-    wait "$server" 2>/dev/null || true
-  fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# start_server NAME [extra flags...]: fresh data dir $work/NAME; sets $server and $port.
-start_server() {
-  local name="$1"
-  shift
-  mkdir -p "$work/$name"
-  "$server_bin" --listen 127.0.0.1:0 --data "$work/$name/data" --threads "$threads" \
-    --log-level info "$@" 2>"$work/$name/log" &
-  server=$!
-  port=""
-  for _ in $(seq 1 200); do
-    port="$(sed -n 's/.*listening on http:\/\/[^ ]*:\([0-9]*\).*/\1/p' "$work/$name/log" | head -1)"
-    [ -n "$port" ] && return 0
-    kill -0 "$server" 2>/dev/null || break
-    sleep 0.05
-  done
-  echo "duro-test-server did not start:"
-  cat "$work/$name/log"
-  exit 1
-}
-
-# stop_server: SIGTERM, then wait for the exit (graceful drain, databases closed).
-stop_server() {
-  kill -TERM "$server"
-  local rc=0
-  wait "$server" || rc=$?
-  server=""
-  [ "$rc" -eq 0 ] || echo "warning: server exited with status $rc"
-}
 
 stat_field() {  # stat_field FIELD: one number from the server's /stats
   curl -sf "http://127.0.0.1:$port/stats" | sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p"
 }
 
-rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$server/status"; }
 
 field() {  # field NAME LINE: value of NAME=value in a RESULT line
   sed -n "s/.*[ ]$1=\([^ ]*\).*/\1/p" <<<" $2"
