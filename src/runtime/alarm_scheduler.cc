@@ -103,7 +103,6 @@ void AlarmScheduler::fireDue() {
     Entry entry = it->second;
     byDue_.erase(byDue_.begin());
     entries_.erase(it);
-    ++fired_;
     shard_.stats().alarmsFired.fetch_add(1, std::memory_order_relaxed);
     shard_.stats().alarmsPending.store(entries_.size(), std::memory_order_relaxed);
     const NamespaceEntry& ns = shard_.runtime().namespaceEntry(key.ns);

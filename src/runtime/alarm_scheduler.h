@@ -43,8 +43,6 @@ class AlarmScheduler {
   void poke();
 
   base::Clock& clock() { return clock_; }
-  size_t pendingCount() const { return entries_.size(); }
-  uint64_t firedCount() const { return fired_; }
 
  private:
   struct Key {
@@ -73,7 +71,6 @@ class AlarmScheduler {
   std::multimap<int64_t, Key> byDue_;
   base::Timer timer_;
   int64_t armedForMs_ = INT64_MAX;
-  uint64_t fired_ = 0;
   bool alive_ = true;
   bool continuationPosted_ = false;
 };

@@ -67,9 +67,6 @@ class Shard {
   void markIdle(ObjectHost& host);
   void markBusy(ObjectHost& host);
 
-  // Number of hosts on this shard (shard thread only).
-  size_t hostCountForTest() const { return hosts_.size(); }
-
  private:
   struct Key {
     NamespaceIndex ns;
