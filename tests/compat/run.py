@@ -76,7 +76,7 @@ STEP_KINDS = ("request", "poll", "concurrent")
 STEP_KEYS = {"note", "request", "poll", "concurrent", "expect", "bodies", "json_bodies", "save",
              "override"}
 EXPECT_KEYS = {"status", "body", "json", "body_regex", "headers", "header_regex"}
-REQUEST_KEYS = {"method", "path", "headers", "body", "json", "body_base64", "timeout_ms"}
+REQUEST_KEYS = {"method", "path", "headers", "body", "repeat", "json", "body_base64", "timeout_ms"}
 OVERRIDABLE = {"expect", "bodies", "json_bodies"}
 
 
@@ -364,7 +364,7 @@ def do_request(ctx: Context, req: dict) -> Response:
         body = json.dumps(ctx.subst_json(req["json"])).encode()
         headers.setdefault("content-type", "application/json")
     elif "body" in req:
-        body = ctx.subst(req["body"]).encode()
+        body = ctx.subst(req["body"]).encode() * req.get("repeat", 1)
     elif "body_base64" in req:
         body = base64.b64decode(req["body_base64"])
     timeout = req.get("timeout_ms", REQUEST_TIMEOUT_S * 1000) / 1000
@@ -412,8 +412,9 @@ def mismatch(ctx: Context, expect: dict, resp: Response) -> str | None:
             got = json.loads(resp.body)
         except ValueError:
             return f"json: expected {short(want)}, got non-JSON {short(resp.text())}"
-        if not json_equal(got, want):
-            return f"json: expected {short(want)}, got {short(got)}"
+        diff = json_diff(got, want)
+        if diff:
+            return f"json{diff}"
     if "body_regex" in expect:
         pattern = ctx.subst(expect["body_regex"], regex=True)
         if not re.fullmatch(pattern, resp.text(), re.DOTALL):
@@ -431,6 +432,30 @@ def mismatch(ctx: Context, expect: dict, resp: Response) -> str | None:
         if got is None or not re.fullmatch(pattern, got, re.DOTALL):
             return f"header {name}: expected to match /{pattern}/, got {got!r}"
     return None
+
+
+def json_diff(got: Any, want: Any, path: str = "") -> str | None:
+    """None when equal (see json_equal), else the first differing path with both values."""
+    if isinstance(got, dict) and isinstance(want, dict):
+        for k in want:
+            if k not in got:
+                return f"{path}.{k}: expected {short(want[k])}, missing"
+            d = json_diff(got[k], want[k], f"{path}.{k}")
+            if d:
+                return d
+        for k in got:
+            if k not in want:
+                return f"{path}.{k}: unexpected, got {short(got[k])}"
+        return None
+    if isinstance(got, list) and isinstance(want, list) and len(got) == len(want):
+        for i, (g, w) in enumerate(zip(got, want)):
+            d = json_diff(g, w, f"{path}[{i}]")
+            if d:
+                return d
+        return None
+    if json_equal(got, want):
+        return None
+    return f"{path or ' body'}: expected {short(want)}, got {short(got)}"
 
 
 def json_equal(a: Any, b: Any) -> bool:
