@@ -2,11 +2,11 @@
 // order from source positions because toml::table iterates its keys sorted by name.
 #include "config/toml_reader.h"
 
-#include <toml++/toml.h>
-
 #include <algorithm>
 #include <sstream>
 #include <tuple>
+
+#include <toml++/toml.h>
 
 namespace duro::config {
 namespace {

@@ -21,7 +21,6 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
-#include <set>
 #include <sstream>
 #include <system_error>
 #include <tuple>
@@ -450,10 +449,6 @@ class ConfigReader {
 
   // --- migrations -----------------------------------------------------------------------------
 
-  // Applying the migrations as they are read: what happened to classes that no longer exist, for
-  // the messages about bindings to them.
-  std::map<std::string, std::string, std::less<>> goneClasses_;
-
   void readMigrations(const ConfigValue& value) {
     if (!isArray(value, "migrations")) return;
     std::map<std::string, std::string> tags;  // tag -> path of the migration that has it
@@ -462,17 +457,15 @@ class ConfigReader {
       std::string path = indexPath("migrations", i);
       if (!isTable(item, path)) continue;
       Migration migration;
-      bool hasTag = false;  // a valid tag
-      bool sawTag = false;  // any tag, so that a wrong type is not also reported as missing
+      bool sawTag = false;
       // The class lists keep their nodes so that errors while applying point at the right line.
       std::vector<std::pair<const ConfigValue*, std::string>> created, createdSqlite, deleted;
       std::vector<std::tuple<const ConfigValue*, std::string, std::string>> renamed;
       for (const auto& [key, member] : item.members) {
         std::string memberPath = childPath(path, key);
         if (key == "tag") {
-          sawTag = true;
+          sawTag = true;  // a tag of the wrong type is reported as such, not also as missing
           if (auto tag = asString(member, memberPath)) {
-            hasTag = true;
             migration.tag = *tag;
             if (auto [at, inserted] = tags.emplace(*tag, path); !inserted) {
               error(&member, memberPath,
@@ -503,7 +496,7 @@ class ConfigReader {
           unknownKey(member, memberPath);
         }
       }
-      if (!hasTag && !sawTag) {
+      if (!sawTag) {
         error(&item, childPath(path, "tag"), "missing (each migration needs a unique tag)");
       }
       // Apply in the order Cloudflare documents the fields: create, rename, delete.
@@ -599,8 +592,6 @@ class ConfigReader {
 
   // --- vars -----------------------------------------------------------------------------------
 
-  std::vector<const ConfigValue*> varNodes_;
-
   void readVars(const ConfigValue& value) {
     if (!isTable(value, "vars")) return;
     for (const auto& [key, member] : value.members) {
@@ -614,8 +605,6 @@ class ConfigReader {
   }
 
   // --- rules ----------------------------------------------------------------------------------
-
-  std::vector<ConfiguredRule> userRules_;
 
   void readRules(const ConfigValue& value) {
     if (!isArray(value, "rules")) return;
@@ -810,8 +799,15 @@ class ConfigReader {
   std::string mainText_;
   const ConfigValue* baseDirNode_ = nullptr;
   bool sawCompatibilityDate_ = false;
+  // Parallel to config_.durableObjects / config_.vars: where each came from, for later messages.
   std::vector<BindingSource> bindingSources_;
+  std::vector<const ConfigValue*> varNodes_;
+  // Binding name -> path of its binding, once finishBindings has checked them.
   std::map<std::string, std::string, std::less<>> bindingNames_;
+  // The migrations are applied as they are read; this says what happened to each class that no
+  // longer exists ("was deleted by migration \"v3\""), for messages about bindings to it.
+  std::map<std::string, std::string, std::less<>> goneClasses_;
+  std::vector<ConfiguredRule> userRules_;
 };
 
 Result<std::string> readWholeFile(const fs::path& file, const std::string& label) {

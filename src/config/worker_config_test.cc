@@ -406,16 +406,19 @@ renamed_classes = [{ from = "Nope", to = "X" }, { from = "A" }]
 new_classes = ["B"]
 )");
   std::string file = at("wrangler.toml");
-  EXPECT_EQ(message,
-            file + ":7: migrations[0].deleted_classes: cannot delete \"Ghost\": no earlier "
-                   "migration creates it\n" +
-                file + ":9: migrations[1].tag: tag \"v1\" is already used by migrations[0]\n" +
-                file + ":11: migrations[1].renamed_classes[1]: expected both \"from\" and \"to\"\n" +
-                file + ":10: migrations[1].new_sqlite_classes: class \"A\" already exists "
-                       "(created by an earlier migration)\n" +
-                file + ":11: migrations[1].renamed_classes: cannot rename \"Nope\": no earlier "
-                       "migration creates it\n" +
-                file + ":12: migrations[2].tag: missing (each migration needs a unique tag)");
+  EXPECT_EQ(
+      message,
+      file +
+          ":7: migrations[0].deleted_classes: cannot delete \"Ghost\": no earlier "
+          "migration creates it\n" +
+          file + ":9: migrations[1].tag: tag \"v1\" is already used by migrations[0]\n" + file +
+          ":11: migrations[1].renamed_classes[1]: expected both \"from\" and \"to\"\n" + file +
+          ":10: migrations[1].new_sqlite_classes: class \"A\" already exists "
+          "(created by an earlier migration)\n" +
+          file +
+          ":11: migrations[1].renamed_classes: cannot rename \"Nope\": no earlier "
+          "migration creates it\n" +
+          file + ":12: migrations[2].tag: missing (each migration needs a unique tag)");
 }
 
 TEST_F(WorkerConfigTest, BindingToDeletedOrRenamedClassIsAnError) {
@@ -435,10 +438,12 @@ deleted_classes = ["Gone"]
 renamed_classes = [{ from = "Before", to = "After" }]
 )");
   std::string file = at("wrangler.toml");
-  EXPECT_EQ(message, file + ":6: durable_objects.bindings[0].class_name: class \"Gone\" was "
-                            "deleted by migration \"v2\"\n" +
-                         file + ":9: durable_objects.bindings[1].class_name: class \"Before\" "
-                                "was renamed to \"After\" by migration \"v2\"");
+  EXPECT_EQ(message, file +
+                         ":6: durable_objects.bindings[0].class_name: class \"Gone\" was "
+                         "deleted by migration \"v2\"\n" +
+                         file +
+                         ":9: durable_objects.bindings[1].class_name: class \"Before\" "
+                         "was renamed to \"After\" by migration \"v2\"");
 }
 
 // --- errors -------------------------------------------------------------------------------------
@@ -489,12 +494,14 @@ TEST_F(WorkerConfigTest, MainIsRequiredAndMustExist) {
                          ": main: missing: duro needs the Worker's entry module, e.g. main = "
                          "\"src/index.js\"");
 
-  message = errorOf("wrangler.toml", "compatibility_date = \"2024-09-23\"\nmain = \"src/nope.js\"\n");
-  EXPECT_EQ(message,
-            at("wrangler.toml") + ":2: main: \"" + (dir_ / "src/nope.js").string() + "\" does not exist");
+  message =
+      errorOf("wrangler.toml", "compatibility_date = \"2024-09-23\"\nmain = \"src/nope.js\"\n");
+  EXPECT_EQ(message, at("wrangler.toml") + ":2: main: \"" + (dir_ / "src/nope.js").string() +
+                         "\" does not exist");
 
   message = errorOf("wrangler.toml", "compatibility_date = \"2024-09-23\"\nmain = \"src\"\n");
-  EXPECT_EQ(message, at("wrangler.toml") + ":2: main: \"" + (dir_ / "src").string() + "\" is not a file");
+  EXPECT_EQ(message,
+            at("wrangler.toml") + ":2: main: \"" + (dir_ / "src").string() + "\" is not a file");
 }
 
 TEST_F(WorkerConfigTest, BindingNamesMustBeUniqueIdentifiersAndNotClashWithVars) {
@@ -518,13 +525,17 @@ COUNTER = "x"
 )");
   std::string file = at("wrangler.toml");
   EXPECT_EQ(message,
-            file + ":11: durable_objects.bindings[2].name: \"my-binding\" is not a valid "
-                   "JavaScript identifier (letters, digits, _ and $, not starting with a digit)\n" +
-                file + ":13: durable_objects.bindings[3].name: missing (the binding's name in env)\n" +
-                file + ":8: durable_objects.bindings[1].name: \"COUNTER\" is already used by "
-                       "durable_objects.bindings[0]\n" +
-                file + ":19: vars.COUNTER: the name \"COUNTER\" is already used by "
-                       "durable_objects.bindings[0]");
+            file +
+                ":11: durable_objects.bindings[2].name: \"my-binding\" is not a valid "
+                "JavaScript identifier (letters, digits, _ and $, not starting with a digit)\n" +
+                file +
+                ":13: durable_objects.bindings[3].name: missing (the binding's name in env)\n" +
+                file +
+                ":8: durable_objects.bindings[1].name: \"COUNTER\" is already used by "
+                "durable_objects.bindings[0]\n" +
+                file +
+                ":19: vars.COUNTER: the name \"COUNTER\" is already used by "
+                "durable_objects.bindings[0]");
 }
 
 TEST_F(WorkerConfigTest, CompatibilityDateMustBeARealYyyyMmDd) {
@@ -543,14 +554,16 @@ TEST_F(WorkerConfigTest, CompatibilityDateMustBeARealYyyyMmDd) {
 
   // An unquoted TOML date is not a string, for wrangler either.
   EXPECT_EQ(errorOf("wrangler.toml", "main = \"src/index.js\"\ncompatibility_date = 2024-01-01\n"),
-            file + ":2: compatibility_date: expected a string, got a date/time (write it in "
-                   "quotes: compatibility_date = \"2024-01-01\")");
+            file +
+                ":2: compatibility_date: expected a string, got a date/time (write it in "
+                "quotes: compatibility_date = \"2024-01-01\")");
 
   config = load("wrangler.toml", "main = \"src/index.js\"\n");
   ASSERT_TRUE(config.isOk()) << config.status().toString();
   EXPECT_EQ(config->compatibilityDate, "");
   EXPECT_EQ(config->warnings,
-            std::vector<std::string>{file + ": no compatibility_date is set; duro uses its default date"});
+            std::vector<std::string>{file +
+                                     ": no compatibility_date is set; duro uses its default date"});
 }
 
 TEST_F(WorkerConfigTest, BadDuroSettingsNameTheKey) {
@@ -566,22 +579,23 @@ data = ""
 trust_proxy = "yes"
 )");
   std::string file = at("wrangler.toml");
-  EXPECT_EQ(message,
-            file + ":5: duro.listen: expected HOST:PORT, e.g. \"127.0.0.1:8787\", got \"localhost\"\n" +
-                file + ":6: duro.threads: must be from 1 to 1024, got 0\n" +
-                file + ":7: duro.idle_timeout_ms: must be from 1 to 86400000, got -1\n" +
-                file + ":8: duro.shutdown_timeout_ms: must be from 0 to 3600000, got -5\n" +
-                file + ":9: duro.log_level: unknown log level \"verbose\" (expected debug, info, "
-                       "warn, error or off)\n" +
-                file + ":10: duro.max_queue: expected an integer, got a string\n" +
-                file + ":11: duro.data: must not be empty\n" +
-                file + ":12: duro.trust_proxy: expected a boolean, got a string");
+  EXPECT_EQ(
+      message,
+      file + ":5: duro.listen: expected HOST:PORT, e.g. \"127.0.0.1:8787\", got \"localhost\"\n" +
+          file + ":6: duro.threads: must be from 1 to 1024, got 0\n" + file +
+          ":7: duro.idle_timeout_ms: must be from 1 to 86400000, got -1\n" + file +
+          ":8: duro.shutdown_timeout_ms: must be from 0 to 3600000, got -5\n" + file +
+          ":9: duro.log_level: unknown log level \"verbose\" (expected debug, info, "
+          "warn, error or off)\n" +
+          file + ":10: duro.max_queue: expected an integer, got a string\n" + file +
+          ":11: duro.data: must not be empty\n" + file +
+          ":12: duro.trust_proxy: expected a boolean, got a string");
 }
 
 TEST_F(WorkerConfigTest, ListenAddressForms) {
   auto listenError = [&](const std::string& listen) {
-    Result<WorkerConfig> config = load("wrangler.toml", std::string(kMinimalToml) +
-                                                            "[duro]\nlisten = \"" + listen + "\"\n");
+    Result<WorkerConfig> config =
+        load("wrangler.toml", std::string(kMinimalToml) + "[duro]\nlisten = \"" + listen + "\"\n");
     return config.isOk() ? std::string() : config.status().message();
   };
   EXPECT_EQ(listenError("127.0.0.1:0"), "");
@@ -601,11 +615,11 @@ TEST_F(WorkerConfigTest, AllProblemsAreReportedAtOnce) {
                                 "[duro]\n"
                                 "threads = 2000\n");
   std::string file = at("wrangler.toml");
-  EXPECT_EQ(message, file + ":1: name: expected a string, got an integer\n" +
-                         file + ":2: compatibility_flags[1]: expected a string, got an integer\n" +
-                         file + ":4: duro.threads: must be from 1 to 1024, got 2000\n" +
-                         file + ": main: missing: duro needs the Worker's entry module, e.g. "
-                                "main = \"src/index.js\"");
+  EXPECT_EQ(message, file + ":1: name: expected a string, got an integer\n" + file +
+                         ":2: compatibility_flags[1]: expected a string, got an integer\n" + file +
+                         ":4: duro.threads: must be from 1 to 1024, got 2000\n" + file +
+                         ": main: missing: duro needs the Worker's entry module, e.g. "
+                         "main = \"src/index.js\"");
 }
 
 TEST_F(WorkerConfigTest, ConfigFileThatCannotBeReadIsAnError) {
@@ -622,7 +636,8 @@ TEST_F(WorkerConfigTest, ConfigFileThatCannotBeReadIsAnError) {
   config = loadWorkerConfig(write("wrangler.yaml", "main: x\n"));
   ASSERT_FALSE(config.isOk());
   EXPECT_EQ(config.status().message(),
-            at("wrangler.yaml") + ": unknown config file type \".yaml\" (expected .toml, .json or .jsonc)");
+            at("wrangler.yaml") +
+                ": unknown config file type \".yaml\" (expected .toml, .json or .jsonc)");
 
   EXPECT_EQ(errorOf("wrangler.json", "[1, 2]"),
             at("wrangler.json") + ": expected an object at the top level, got an array");
@@ -631,7 +646,8 @@ TEST_F(WorkerConfigTest, ConfigFileThatCannotBeReadIsAnError) {
 // --- warnings -----------------------------------------------------------------------------------
 
 TEST_F(WorkerConfigTest, UnsupportedAndUnknownKeysWarnWithTheirPath) {
-  Result<WorkerConfig> config = load("wrangler.toml", std::string(kMinimalToml) + R"(account_id = "abc"
+  Result<WorkerConfig> config =
+      load("wrangler.toml", std::string(kMinimalToml) + R"(account_id = "abc"
 workers_dev = true
 colour = "blue"
 kv_namespaces = [{ binding = "KV", id = "x" }]
@@ -694,9 +710,10 @@ TEST_F(WorkerConfigTest, JsonDuplicateKeysWarn) {
                                      "\"2024-09-23\",\n \"main\": \"src/index.js\"}");
   ASSERT_TRUE(config.isOk()) << config.status().toString();
   EXPECT_EQ(config->main, dir_ / "src/index.js");
-  EXPECT_EQ(config->warnings,
-            std::vector<std::string>{at("wrangler.json") +
-                                     ":2: key \"main\" appears more than once; the last value is used"});
+  EXPECT_EQ(
+      config->warnings,
+      std::vector<std::string>{at("wrangler.json") +
+                               ":2: key \"main\" appears more than once; the last value is used"});
 }
 
 // --- rules --------------------------------------------------------------------------------------
@@ -773,10 +790,11 @@ globs = ["**/*.json"]
 [[rules]]
 globs = "**/*.x"
 )"),
-            file + ":5: rules[0].type: unknown module type \"JSON\" (expected ESModule, CommonJS, "
-                   "CompiledWasm, Text or Data)\n" +
-                file + ":8: rules[1].globs: expected an array, got a string\n" +
-                file + ":7: rules[1].type: missing (ESModule, CommonJS, CompiledWasm, Text or Data)");
+            file +
+                ":5: rules[0].type: unknown module type \"JSON\" (expected ESModule, CommonJS, "
+                "CompiledWasm, Text or Data)\n" +
+                file + ":8: rules[1].globs: expected an array, got a string\n" + file +
+                ":7: rules[1].type: missing (ESModule, CommonJS, CompiledWasm, Text or Data)");
 
   Result<WorkerConfig> config = load("wrangler.toml", std::string(kMinimalToml) + R"(
 [[rules]]
@@ -785,9 +803,10 @@ globs = ["**/*.py"]
 )");
   ASSERT_TRUE(config.isOk()) << config.status().toString();
   EXPECT_EQ(config->rules.size(), 6u);  // the defaults only
-  EXPECT_EQ(config->warnings,
-            std::vector<std::string>{file + ":5: rules[0].type: \"PythonModule\" rules are not "
-                                            "supported by duro (Python Workers); the rule is ignored"});
+  EXPECT_EQ(
+      config->warnings,
+      std::vector<std::string>{file + ":5: rules[0].type: \"PythonModule\" rules are not "
+                                      "supported by duro (Python Workers); the rule is ignored"});
 }
 
 TEST_F(WorkerConfigTest, ModuleTypeForIsRelativeToTheModuleRoot) {
