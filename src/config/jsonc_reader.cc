@@ -35,6 +35,9 @@ std::string blankTrailingCommas(std::string_view jsonc) {
     }
     return i;
   };
+  // The last byte outside strings, comments and whitespace: a trailing comma must follow a value,
+  // so "[,]" and "[1,,]" stay invalid, as in jsonc-parser.
+  char previous = 0;
   size_t i = 0;
   while (i < size) {
     char c = out[i];
@@ -44,13 +47,18 @@ std::string blankTrailingCommas(std::string_view jsonc) {
       ++i;
       while (i < size && out[i] != '"') i += out[i] == '\\' ? 2 : 1;
       ++i;
-    } else if (c == '/' && i + 1 < size && (out[i + 1] == '/' || out[i + 1] == '*')) {
+      previous = '"';
+    } else if (c == ' ' || c == '\t' || c == '\n' || c == '\r' ||
+               (c == '/' && i + 1 < size && (out[i + 1] == '/' || out[i + 1] == '*'))) {
       i = skipSpaceAndComments(i);
     } else if (c == ',') {
       size_t next = skipSpaceAndComments(i + 1);
-      if (next < size && (out[next] == '}' || out[next] == ']')) out[i] = ' ';
+      bool afterValue = previous != 0 && previous != ',' && previous != '[' && previous != '{';
+      if (afterValue && next < size && (out[next] == '}' || out[next] == ']')) out[i] = ' ';
+      previous = ',';
       ++i;
     } else {
+      previous = c;
       ++i;
     }
   }

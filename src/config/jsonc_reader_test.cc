@@ -12,6 +12,17 @@ TEST(BlankTrailingCommas, RemovesOnlyCommasBeforeClosingBrackets) {
   EXPECT_EQ(blankTrailingCommas("{\"a\":1,}"), "{\"a\":1 }");
   EXPECT_EQ(blankTrailingCommas("{\"a\":[1,],\"b\":2,\n}"), "{\"a\":[1 ],\"b\":2 \n}");
   EXPECT_EQ(blankTrailingCommas("[1, 2]"), "[1, 2]");
+  EXPECT_EQ(blankTrailingCommas("[\"a\",\n]"), "[\"a\" \n]");
+  EXPECT_EQ(blankTrailingCommas("{\"a\":{},}"), "{\"a\":{} }");
+}
+
+TEST(BlankTrailingCommas, LeavesCommasThatFollowNoValue) {
+  EXPECT_EQ(blankTrailingCommas("[,]"), "[,]");
+  EXPECT_EQ(blankTrailingCommas("{ , }"), "{ , }");
+  EXPECT_EQ(blankTrailingCommas("[1,,]"), "[1,,]");
+  std::vector<std::string> warnings;
+  EXPECT_FALSE(readJsonc("[1,,]", "w.json", warnings).isOk());
+  EXPECT_FALSE(readJsonc("{,}", "w.json", warnings).isOk());
 }
 
 TEST(BlankTrailingCommas, LooksThroughCommentsAndKeepsStringsIntact) {

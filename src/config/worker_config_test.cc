@@ -704,6 +704,31 @@ enabled = true
             }));
 }
 
+TEST_F(WorkerConfigTest, JsonWarningsAndNumbersBehaveLikeToml) {
+  Result<WorkerConfig> config = load("wrangler.jsonc", R"({
+  "main": "src/index.js",
+  "compatibility_date": "2024-09-23",
+  "routes": ["example.com/*"],
+  "durable_objects": { "bindings": [ { "name": "A", "class_name": "A", "colour": 1 } ] },
+  "migrations": [ { "tag": "v1", "new_classes": ["A"] } ],
+  "duro": { "threads": 2.0, "max_queue": 1e3 }
+})");
+  ASSERT_TRUE(config.isOk()) << config.status().toString();
+  std::string file = at("wrangler.jsonc");
+  EXPECT_EQ(config->warnings,
+            (std::vector<std::string>{
+                file + ":4: key \"routes\" is not supported by duro and is ignored",
+                file + ":5: unknown key \"durable_objects.bindings[0].colour\"",
+            }));
+  // JavaScript has one number type: 2.0 and 1e3 are integers.
+  EXPECT_EQ(config->duro.threads, 2u);
+  EXPECT_EQ(config->duro.maxQueue, 1000u);
+  EXPECT_EQ(config->storageBackendOf("A"), StorageBackend::kKeyValue);
+
+  EXPECT_EQ(errorOf("wrangler.jsonc", "{\"main\": \"src/index.js\", \"duro\": {\"threads\": 1.5}}"),
+            file + ":1: duro.threads: expected an integer, got a float");
+}
+
 TEST_F(WorkerConfigTest, JsonDuplicateKeysWarn) {
   Result<WorkerConfig> config = load("wrangler.json",
                                      "{\"main\": \"src/nope.js\", \"compatibility_date\": "
