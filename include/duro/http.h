@@ -42,6 +42,9 @@ struct Request {
   std::string url;
   Headers headers;
   std::string body;
+  // The client's IP address as the server saw it ("127.0.0.1"); empty for requests made by code
+  // (stub calls). Workers see it as the CF-Connecting-IP header.
+  std::string clientAddress;
 
   // The path of `url`, without the query ("/counter/alice").
   std::string_view path() const;

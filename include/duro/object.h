@@ -77,6 +77,13 @@ struct AlarmInfo {
   bool isRetry = false;
 };
 
+// The outcome of a method call made through a stub (JavaScript RPC): the structured-clone
+// serialization of the value the method returned, or of the error it threw.
+struct MethodResult {
+  std::string serialized;
+  bool threw = false;
+};
+
 // What a native Durable Object class implements.
 class DurableObject {
  public:
@@ -87,6 +94,10 @@ class DurableObject {
   // exponential backoff (2 s, 4 s, ... up to 6 retries); the alarm is cleared only after a run
   // that does not throw (unless the handler set a new one).
   virtual Task<void> alarm(AlarmInfo info) { co_return; }
+  // Calls the method `name` with structured-clone serialized arguments (an array): JavaScript RPC
+  // on classes that extend DurableObject. Native classes do not take RPC calls (the default
+  // throws duro::Error kInvalidArgument).
+  virtual Task<MethodResult> callMethod(std::string name, std::string serializedArgs);
 };
 
 class Namespace;

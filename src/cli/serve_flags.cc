@@ -7,7 +7,12 @@
 
 namespace duro::cli {
 
-void ServeFlags::addTo(CLI::App& app) {
+void ServeFlags::addTo(CLI::App& app, bool withConfig) {
+  if (withConfig) {
+    app.add_option("--config", config,
+                   "Worker project config (wrangler.toml, wrangler.jsonc, wrangler.json); default: "
+                   "the first of those in the current folder");
+  }
   app.add_option("--listen", listen, "HOST:PORT to serve HTTP on")->capture_default_str();
   app.add_option("--data", data, "data directory (created if missing)")->capture_default_str();
   app.add_option("--threads", threads, "shard threads (0 = one per core)")
@@ -70,6 +75,29 @@ Status ServeFlags::toOptions(ServerOptions& options) const {
   }
   base::setLogLevel(level);
   return Status::ok();
+}
+
+void ServeFlags::applyProjectDefaults(const CLI::App& app, const config::WorkerConfig& project) {
+  auto given = [&](const char* flag) { return app.count(flag) > 0; };
+  const config::DuroSettings& d = project.duro;
+  if (d.listen && !given("--listen")) listen = *d.listen;
+  if (d.data && !given("--data")) data = d.data->string();
+  if (d.threads && !given("--threads")) threads = *d.threads;
+  if (d.idleTimeoutMs && !given("--idle-timeout-ms")) idleTimeoutMs = *d.idleTimeoutMs;
+  if (d.shutdownTimeoutMs && !given("--shutdown-timeout-ms")) shutdownTimeoutMs = *d.shutdownTimeoutMs;
+  if (d.maxQueue && !given("--max-queue")) maxQueue = static_cast<int64_t>(*d.maxQueue);
+  if (d.maxHeaderBytes && !given("--max-header-bytes")) {
+    maxHeaderBytes = static_cast<int64_t>(*d.maxHeaderBytes);
+  }
+  if (d.maxBodyBytes && !given("--max-body-bytes")) maxBodyBytes = static_cast<int64_t>(*d.maxBodyBytes);
+  if (d.cacheBytes && !given("--cache-bytes")) cacheBytes = static_cast<int64_t>(*d.cacheBytes);
+  if (d.maxOpenDatabases && !given("--max-open-databases")) {
+    maxOpenDatabases = static_cast<int64_t>(*d.maxOpenDatabases);
+  }
+  if (d.logLevel && !given("--log-level")) logLevel = *d.logLevel;
+  if (!project.compatibilityDate.empty() && !given("--compatibility-date")) {
+    compatibilityDate = project.compatibilityDate;
+  }
 }
 
 int parseOrExit(CLI::App& app, int argc, char** argv) {

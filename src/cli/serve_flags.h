@@ -6,11 +6,13 @@
 #include <CLI/CLI.hpp>
 #include <string>
 
+#include "config/worker_config.h"
 #include "duro/server.h"
 
 namespace duro::cli {
 
 struct ServeFlags {
+  std::string config;  // wrangler.toml / wrangler.json[c]; "" = look in the current folder
   std::string listen = "127.0.0.1:8787";
   std::string data = "./data";
   unsigned threads = 0;
@@ -24,8 +26,11 @@ struct ServeFlags {
   std::string logLevel = "info";
   std::string compatibilityDate = "2026-11-01";
 
-  // Adds the options to `app` (or a subcommand).
-  void addTo(CLI::App& app);
+  // Adds the options to `app` (or a subcommand). `withConfig` adds --config too.
+  void addTo(CLI::App& app, bool withConfig = false);
+  // Takes the [duro] section's settings for every flag not given on the command line.
+  // A project's compatibility_date likewise (unless --compatibility-date was given).
+  void applyProjectDefaults(const CLI::App& app, const config::WorkerConfig& project);
   // Validates and converts; sets the process log level as a side effect.
   Status toOptions(ServerOptions& options) const;
 };

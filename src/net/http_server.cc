@@ -376,7 +376,11 @@ class Connection final : public std::enable_shared_from_this<Connection> {
       : core_(std::move(core)),
         loopState_(loopState),
         socket_(std::move(socket)),
-        timer_(loopState.loop->io()) {}
+        timer_(loopState.loop->io()) {
+    error_code ec;
+    tcp::endpoint peer = socket_.remote_endpoint(ec);
+    if (!ec) clientAddress_ = peer.address().to_string();
+  }
 
   ~Connection() {
     // Reached without close() only when the io_context destroyed our pending handlers.
@@ -547,6 +551,7 @@ class Connection final : public std::enable_shared_from_this<Connection> {
     request.method = std::move(parser.request().method);
     request.headers = std::move(parser.request().headers);
     request.body = std::move(parser.request().body);
+    request.clientAddress = clientAddress_;
     parser_.reset();
 
     phase_ = Phase::kHandling;
@@ -754,6 +759,7 @@ class Connection final : public std::enable_shared_from_this<Connection> {
   LoopState& loopState_;
   size_t registryIndex_ = static_cast<size_t>(-1);
   tcp::socket socket_;
+  std::string clientAddress_;  // the peer's IP address, for Request::clientAddress
   asio::steady_timer timer_;
   boost::beast::flat_buffer readBuf_;
   std::optional<RequestParser> parser_;

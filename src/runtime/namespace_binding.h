@@ -22,6 +22,9 @@ class NamespaceBinding final : public Namespace {
   }
   Task<Response> fetchObject(ObjectId id, Request request) override;
 
+  Runtime& runtime() const noexcept { return runtime_; }
+  NamespaceIndex index() const noexcept { return index_; }
+
  private:
   Runtime& runtime_;
   NamespaceIndex index_;

@@ -104,7 +104,7 @@ class TestObject final : public DurableObject {
     }
     if (path == "/call") {
       // An object calling another object through env.
-      Response r = co_await env_.ns("TEST").getByName("callee").fetch(Request{"GET", "http://x/count", {}, {}});
+      Response r = co_await env_.ns("TEST").getByName("callee").fetch(Request{"GET", "http://x/count", {}, {}, {}});
       co_return Response::text("callee said " + r.body);
     }
     if (path == "/store") {

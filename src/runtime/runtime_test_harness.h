@@ -59,7 +59,7 @@ class RuntimeHarness {
     auto promise = std::make_shared<std::promise<std::string>>();
     auto future = promise->get_future();
     client_.post([this, promise, name, pathAndQuery] {
-      Request req{"GET", "http://test" + pathAndQuery, {}, {}};
+      Request req{"GET", "http://test" + pathAndQuery, {}, {}, {}};
       startTask<Response>(ns_->getByName(name).fetch(std::move(req)),
                           [promise](std::optional<Response> r, std::exception_ptr e) {
                             if (r) {

@@ -1,0 +1,191 @@
+// Implementation of JsDurableObject (js_object.h).
+#include "js/js_object.h"
+
+#include "js/natives.h"
+
+namespace duro::js {
+
+using v8::Local;
+using v8::Value;
+
+namespace {
+Local<v8::String> str(v8::Isolate* isolate, std::string_view text) {
+  return v8::String::NewFromUtf8(isolate, text.data(), v8::NewStringType::kNormal,
+                                 static_cast<int>(text.size()))
+      .ToLocalChecked();
+}
+}  // namespace
+
+JsDurableObject::JsDurableObject(ShardIsolate& js, const std::string& className,
+                                 ObjectState& state)
+    : js_(js), tag_(state.namespaceName() + "/" + state.id().toString()) {
+  handle_ = js_.registerObject(ObjectSlot{&state, tag_});
+  try {
+    ShardIsolate::Scope scope(js_, &tag_);
+    v8::Isolate* isolate = js_.isolate();
+    v8::Local<v8::Context> context = js_.context();
+    const ObjectId& id = state.id();
+    Local<Value> makeStateArgs[] = {
+        v8::Integer::NewFromUnsigned(isolate, handle_),
+        v8::Integer::NewFromUnsigned(isolate, js_.namespaceIndexOf(state.namespaceName())),
+        str(isolate, id.toString()),
+        id.name() ? Local<Value>(str(isolate, *id.name())) : Local<Value>(v8::Undefined(isolate))};
+    Local<Value> ctx = js_.runtimeExport("makeObjectState")
+                           .As<v8::Function>()
+                           ->Call(context, v8::Undefined(isolate), 4, makeStateArgs)
+                           .ToLocalChecked();
+    Local<v8::Function> cls = js_.objectClass(className);
+    Local<Value> check[] = {cls};
+    acceptsRpc_ = js_.runtimeExport("extendsDurableObject")
+                      .As<v8::Function>()
+                      ->Call(context, v8::Undefined(isolate), 1, check)
+                      .ToLocalChecked()
+                      ->IsTrue();
+    v8::TryCatch tryCatch(isolate);
+    Local<Value> args[] = {ctx, js_.jsEnv()};
+    Local<v8::Object> instance;
+    if (!cls->NewInstance(context, 2, args).ToLocal(&instance)) {
+      JsErrorInfo error = js_.describe(tryCatch.Exception());
+      js_.reportError(tryCatch.Exception());
+      throwJsError(error);
+    }
+    instance_.Reset(isolate, instance);
+  } catch (...) {
+    js_.unregisterObject(handle_);
+    throw;
+  }
+}
+
+JsDurableObject::~JsDurableObject() {
+  js_.unregisterObject(handle_);
+  instance_.Reset();
+}
+
+ShardIsolate::SettleAwaiter JsDurableObject::invoke(const char* method,
+                                                    std::initializer_list<Local<Value>> args) {
+  v8::Isolate* isolate = js_.isolate();
+  Local<v8::Object> instance = instance_.Get(isolate);
+  Local<Value> fn;
+  if (!instance->Get(js_.context(), str(isolate, method)).ToLocal(&fn) || !fn->IsFunction()) {
+    throw Error(Status::internal(std::string("the Durable Object class has no ") + method +
+                                 "() handler"));
+  }
+  JsErrorInfo error;
+  Local<Value> result;
+  v8::TryCatch tryCatch(isolate);
+  std::vector<Local<Value>> argv(args);
+  if (!fn.As<v8::Function>()
+           ->Call(js_.context(), instance, static_cast<int>(argv.size()), argv.data())
+           .ToLocal(&result)) {
+    // A synchronous throw is a rejected promise to the awaiting side.
+    Local<v8::Promise::Resolver> rejected =
+        v8::Promise::Resolver::New(js_.context()).ToLocalChecked();
+    (void)rejected->Reject(js_.context(), tryCatch.HasCaught()
+                                              ? tryCatch.Exception()
+                                              : Local<Value>(v8::Undefined(isolate)));
+    return js_.settle(rejected->GetPromise());
+  }
+  return js_.settle(result);
+}
+
+Task<Response> JsDurableObject::fetch(Request request) {
+  std::optional<ShardIsolate::SettleAwaiter> awaiter;
+  {
+    ShardIsolate::Scope scope(js_, &tag_);
+    awaiter.emplace(invoke("fetch", {js_.makeRequest(request)}));
+  }
+  Settled settled = co_await std::move(*awaiter);
+  if (!settled.fulfilled) {
+    ShardIsolate::Scope scope(js_, &tag_);
+    Local<Value> error = settled.value.Get(js_.isolate());
+    js_.reportError(error);
+    throwJsError(js_.describe(error));
+  }
+  co_return co_await js_.toResponse(std::move(settled.value));
+}
+
+Task<void> JsDurableObject::alarm(AlarmInfo info) {
+  std::optional<ShardIsolate::SettleAwaiter> awaiter;
+  {
+    ShardIsolate::Scope scope(js_, &tag_);
+    v8::Isolate* isolate = js_.isolate();
+    Local<v8::Object> alarmInfo = v8::Object::New(isolate);
+    (void)alarmInfo->Set(js_.context(), str(isolate, "retryCount"),
+                         v8::Integer::New(isolate, info.retryCount));
+    (void)alarmInfo->Set(js_.context(), str(isolate, "isRetry"),
+                         v8::Boolean::New(isolate, info.isRetry));
+    awaiter.emplace(invoke("alarm", {alarmInfo}));
+  }
+  Settled settled = co_await std::move(*awaiter);
+  if (!settled.fulfilled) {
+    ShardIsolate::Scope scope(js_, &tag_);
+    Local<Value> error = settled.value.Get(js_.isolate());
+    js_.reportError(error);
+    throwJsError(js_.describe(error));
+  }
+}
+
+Task<MethodResult> JsDurableObject::callMethod(std::string name, std::string serializedArgs) {
+  if (!acceptsRpc_) {
+    throw Error(Status::invalidArgument(
+        "The receiving Durable Object does not support RPC, because its class was not declared "
+        "with `extends DurableObject`. In order to enable RPC, make sure your class extends the "
+        "special class `DurableObject`, which can be imported from the module "
+        "\"cloudflare:workers\"."));
+  }
+  std::optional<ShardIsolate::SettleAwaiter> awaiter;
+  {
+    ShardIsolate::Scope scope(js_, &tag_);
+    v8::Isolate* isolate = js_.isolate();
+    Local<v8::Context> context = js_.context();
+    v8::TryCatch tryCatch(isolate);
+    Local<Value> args;
+    if (!deserializeValue(js_, serializedArgs).ToLocal(&args) || !args->IsArray()) {
+      throw Error(Status::invalidArgument("malformed RPC arguments"));
+    }
+    Local<v8::Object> instance = instance_.Get(isolate);
+    Local<Value> fn;
+    bool reserved = name == "constructor" || name == "fetch" || name == "alarm" ||
+                    name == "webSocketMessage" || name == "webSocketClose" ||
+                    name == "webSocketError";
+    if (reserved || !instance->Get(context, str(isolate, name)).ToLocal(&fn) ||
+        !fn->IsFunction()) {
+      Local<Value> error = v8::Exception::TypeError(
+          str(isolate, "The RPC receiver does not implement the method \"" + name + "\"."));
+      std::optional<std::string> bytes = serializeValue(js_, error);
+      co_return MethodResult{bytes.value_or(std::string()), true};
+    }
+    Local<v8::Array> array = args.As<v8::Array>();
+    std::vector<Local<Value>> argv;
+    for (uint32_t i = 0; i < array->Length(); ++i) {
+      argv.push_back(array->Get(context, i).ToLocalChecked());
+    }
+    Local<Value> result;
+    if (!fn.As<v8::Function>()
+             ->Call(context, instance, static_cast<int>(argv.size()), argv.data())
+             .ToLocal(&result)) {
+      Local<v8::Promise::Resolver> rejected = v8::Promise::Resolver::New(context).ToLocalChecked();
+      (void)rejected->Reject(context, tryCatch.HasCaught()
+                                          ? tryCatch.Exception()
+                                          : Local<Value>(v8::Undefined(isolate)));
+      result = rejected->GetPromise();
+    }
+    awaiter.emplace(js_.settle(result));
+  }
+  Settled settled = co_await std::move(*awaiter);
+  ShardIsolate::Scope scope(js_, &tag_);
+  v8::Isolate* isolate = js_.isolate();
+  v8::TryCatch tryCatch(isolate);
+  std::optional<std::string> bytes = serializeValue(js_, settled.value.Get(isolate));
+  if (!bytes) {
+    // The value cannot cross (a function, a class instance with methods...): the caller gets
+    // the DataCloneError instead.
+    Local<Value> error = tryCatch.Exception();
+    tryCatch.Reset();
+    bytes = serializeValue(js_, error);
+    co_return MethodResult{bytes.value_or(std::string()), true};
+  }
+  co_return MethodResult{std::move(*bytes), !settled.fulfilled};
+}
+
+}  // namespace duro::js

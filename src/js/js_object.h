@@ -1,0 +1,35 @@
+// JsDurableObject: a Durable Object whose class is JavaScript. It is the runtime's
+// duro::DurableObject for an instance of an exported class living in the shard's isolate: events
+// (fetch, alarm, RPC calls) become calls on the JS instance, and their promises become the
+// event's Task. Constructed and destroyed on the object's shard thread.
+#pragma once
+
+#include <string>
+
+#include "duro/object.h"
+#include "js/shard_isolate.h"
+
+namespace duro::js {
+
+class JsDurableObject final : public DurableObject {
+ public:
+  // Runs the class's constructor (ctx, env). Throws duro::Error if it throws.
+  JsDurableObject(ShardIsolate& js, const std::string& className, ObjectState& state);
+  ~JsDurableObject() override;
+
+  Task<Response> fetch(Request request) override;
+  Task<void> alarm(AlarmInfo info) override;
+  Task<MethodResult> callMethod(std::string name, std::string serializedArgs) override;
+
+ private:
+  // Calls instance[method](args) inside a scope; returns the awaiter of its result.
+  ShardIsolate::SettleAwaiter invoke(const char* method, std::initializer_list<v8::Local<v8::Value>> args);
+
+  ShardIsolate& js_;
+  std::string tag_;
+  uint32_t handle_ = 0;
+  bool acceptsRpc_ = false;
+  v8::Global<v8::Object> instance_;
+};
+
+}  // namespace duro::js

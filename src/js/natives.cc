@@ -1,0 +1,1002 @@
+// Implementation of the `native` object (natives.h).
+//
+// NOTES
+//  1. V8 is built without C++ exceptions: every callback runs inside guarded(), which turns a
+//     C++ exception into a JS exception (JsThrow picks the JS error type; duro::Error maps
+//     kInvalidArgument to TypeError and kLimitExceeded to RangeError).
+//  2. An asynchronous native result (a storage read that waits for its database, a stub call)
+//     comes back as a promise settled later from the event loop, inside a ShardIsolate::Scope so
+//     that the microtasks it unblocks run at once. A result that is already there when the call
+//     returns (the usual storage case) is returned as a plain value: runtime.js wraps it in a
+//     resolved promise, so JS sees the same API either way and the input gate is not opened.
+//  3. Objects and transactions are named by handles (numbers); a call whose handle is gone (the
+//     object was reset, the transaction finished) throws instead of touching freed memory.
+#include "js/natives.h"
+
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include <chrono>
+#include <cstring>
+#include <functional>
+#include <memory>
+
+#include "base/log.h"
+#include "runtime/method_call_event.h"
+#include "runtime/namespace_binding.h"
+
+namespace duro::js {
+
+using v8::Array;
+using v8::ArrayBuffer;
+using v8::Context;
+using v8::External;
+using v8::Function;
+using v8::FunctionCallbackInfo;
+using v8::Isolate;
+using v8::Local;
+using v8::MaybeLocal;
+using v8::Object;
+using v8::Promise;
+using v8::String;
+using v8::Value;
+
+namespace {
+
+// A JS exception to throw from a native function.
+struct JsThrow {
+  enum Kind { kError, kTypeError, kRangeError } kind;
+  std::string message;
+};
+// The exception is already pending in the isolate.
+struct JsPending {};
+
+Local<String> str(Isolate* isolate, std::string_view text) {
+  return String::NewFromUtf8(isolate, text.data(), v8::NewStringType::kNormal,
+                             static_cast<int>(text.size()))
+      .ToLocalChecked();
+}
+
+std::string toStd(Isolate* isolate, Local<Value> value) {
+  String::Utf8Value utf8(isolate, value);
+  if (*utf8 == nullptr) throw JsPending{};
+  return std::string(*utf8, utf8.length());
+}
+
+Local<Value> makeException(Isolate* isolate, JsThrow::Kind kind, const std::string& message) {
+  switch (kind) {
+    case JsThrow::kTypeError:
+      return v8::Exception::TypeError(str(isolate, message));
+    case JsThrow::kRangeError:
+      return v8::Exception::RangeError(str(isolate, message));
+    default:
+      return v8::Exception::Error(str(isolate, message));
+  }
+}
+
+Local<Value> exceptionFor(Isolate* isolate, const Status& status) {
+  switch (status.code()) {
+    case StatusCode::kInvalidArgument:
+      return makeException(isolate, JsThrow::kTypeError, status.message());
+    case StatusCode::kLimitExceeded:
+      return makeException(isolate, JsThrow::kRangeError, status.message());
+    default:
+      return makeException(isolate, JsThrow::kError, status.message());
+  }
+}
+
+Local<Value> exceptionFor(Isolate* isolate, std::exception_ptr error) {
+  try {
+    std::rethrow_exception(error);
+  } catch (const Error& e) {
+    return exceptionFor(isolate, e.status());
+  } catch (const std::exception& e) {
+    return makeException(isolate, JsThrow::kError, e.what());
+  } catch (...) {
+    return makeException(isolate, JsThrow::kError, "unknown error");
+  }
+}
+
+using NativeFn = void (*)(const FunctionCallbackInfo<Value>&, ShardIsolate&);
+
+template <NativeFn F>
+void guarded(const FunctionCallbackInfo<Value>& info) {
+  ShardIsolate& js = *static_cast<ShardIsolate*>(info.Data().As<External>()->Value());
+  Isolate* isolate = info.GetIsolate();
+  try {
+    F(info, js);
+  } catch (const JsPending&) {
+  } catch (const JsThrow& t) {
+    isolate->ThrowException(makeException(isolate, t.kind, t.message));
+  } catch (const Error& e) {
+    isolate->ThrowException(exceptionFor(isolate, e.status()));
+  } catch (const std::exception& e) {
+    isolate->ThrowException(makeException(isolate, JsThrow::kError, e.what()));
+  } catch (...) {
+    isolate->ThrowException(makeException(isolate, JsThrow::kError, "internal error"));
+  }
+}
+
+uint32_t toUint32(const FunctionCallbackInfo<Value>& info, int i) {
+  return info[i]->Uint32Value(info.GetIsolate()->GetCurrentContext()).FromMaybe(0);
+}
+
+Local<v8::Uint8Array> bytesToJs(Isolate* isolate, std::string_view bytes) {
+  Local<ArrayBuffer> buffer = ArrayBuffer::New(isolate, bytes.size());
+  if (!bytes.empty()) std::memcpy(buffer->Data(), bytes.data(), bytes.size());
+  return v8::Uint8Array::New(buffer, 0, bytes.size());
+}
+
+// The bytes of an ArrayBufferView or ArrayBuffer.
+std::string_view viewBytes(Local<Value> value) {
+  if (value->IsArrayBufferView()) {
+    Local<v8::ArrayBufferView> view = value.As<v8::ArrayBufferView>();
+    const char* base = static_cast<const char*>(view->Buffer()->Data());
+    return std::string_view(base + view->ByteOffset(), view->ByteLength());
+  }
+  if (value->IsArrayBuffer()) {
+    Local<ArrayBuffer> buffer = value.As<ArrayBuffer>();
+    return std::string_view(static_cast<const char*>(buffer->Data()), buffer->ByteLength());
+  }
+  throw JsThrow{JsThrow::kTypeError, "expected an ArrayBuffer or ArrayBufferView"};
+}
+
+// ---- pending native results (note 2) ------------------------------------------------------------
+
+// Converts a native result to JS; returns false to reject with *out instead of resolving.
+template <typename T>
+using Convert = std::function<bool(ShardIsolate&, T&, Local<Value>* out)>;
+
+template <typename T>
+struct Pending {
+  ShardIsolate* js = nullptr;
+  std::string tag;
+  bool done = false;
+  std::optional<T> value;
+  std::exception_ptr error;
+  Convert<T> convert;
+  v8::Global<Promise::Resolver> resolver;
+};
+
+template <typename T>
+void settleResolver(Pending<T>& p) {
+  ShardIsolate& js = *p.js;
+  ShardIsolate::Scope scope(js, &p.tag);
+  Isolate* isolate = js.isolate();
+  Local<Context> context = js.context();
+  Local<Promise::Resolver> resolver = p.resolver.Get(isolate);
+  p.resolver.Reset();
+  if (p.error) {
+    (void)resolver->Reject(context, exceptionFor(isolate, p.error));
+    return;
+  }
+  v8::TryCatch tryCatch(isolate);
+  Local<Value> out;
+  bool ok = false;
+  try {
+    ok = p.convert(js, *p.value, &out);
+  } catch (const JsThrow& t) {
+    out = makeException(isolate, t.kind, t.message);
+  } catch (const JsPending&) {
+    out = tryCatch.Exception();
+  } catch (const std::exception& e) {
+    out = makeException(isolate, JsThrow::kError, e.what());
+  }
+  if (out.IsEmpty()) out = v8::Undefined(isolate);
+  if (ok) {
+    (void)resolver->Resolve(context, out);
+  } else {
+    (void)resolver->Reject(context, out);
+  }
+}
+
+// Starts `task`; returns its converted result if it finished at once, else a promise.
+template <typename T>
+Local<Value> resultOrPromise(ShardIsolate& js, Task<T> task, Convert<T> convert) {
+  auto p = std::make_shared<Pending<T>>();
+  p->js = &js;
+  p->tag = js.currentTag();
+  p->convert = std::move(convert);
+  startTask<T>(std::move(task), [p](std::optional<T> value, std::exception_ptr error) {
+    p->done = true;
+    p->value = std::move(value);
+    p->error = error;
+    if (!p->resolver.IsEmpty()) settleResolver(*p);
+  });
+  Isolate* isolate = js.isolate();
+  if (p->done) {
+    if (p->error) std::rethrow_exception(p->error);
+    Local<Value> out;
+    if (!p->convert(js, *p->value, &out)) {
+      isolate->ThrowException(out);
+      throw JsPending{};
+    }
+    return out.IsEmpty() ? Local<Value>(v8::Undefined(isolate)) : out;
+  }
+  Local<Promise::Resolver> resolver = Promise::Resolver::New(js.context()).ToLocalChecked();
+  p->resolver.Reset(isolate, resolver);
+  return resolver->GetPromise();
+}
+
+// A Task<void> variant carried as Task<bool>.
+Task<bool> asBool(Task<void> task) {
+  co_await std::move(task);
+  co_return true;
+}
+
+Convert<bool> toUndefined() {
+  return [](ShardIsolate& js, bool&, Local<Value>* out) {
+    *out = v8::Undefined(js.isolate());
+    return true;
+  };
+}
+
+// ---- Web API natives ---------------------------------------------------------------------------
+
+void utf8Encode(const FunctionCallbackInfo<Value>& info, ShardIsolate& js) {
+  Isolate* isolate = info.GetIsolate();
+  Local<String> s;
+  if (!info[0]->ToString(isolate->GetCurrentContext()).ToLocal(&s)) throw JsPending{};
+  size_t length = static_cast<size_t>(s->Utf8Length(isolate));
+  Local<ArrayBuffer> buffer = ArrayBuffer::New(isolate, length);
+  s->WriteUtf8(isolate, static_cast<char*>(buffer->Data()), static_cast<int>(length), nullptr,
+               String::NO_NULL_TERMINATION | String::REPLACE_INVALID_UTF8);
+  info.GetReturnValue().Set(v8::Uint8Array::New(buffer, 0, length));
+}
+
+void utf8EncodeInto(const FunctionCallbackInfo<Value>& info, ShardIsolate& js) {
+  Isolate* isolate = info.GetIsolate();
+  Local<String> s;
+  if (!info[0]->ToString(isolate->GetCurrentContext()).ToLocal(&s)) throw JsPending{};
+  if (!info[1]->IsUint8Array()) throw JsThrow{JsThrow::kTypeError, "expected a Uint8Array"};
+  Local<v8::Uint8Array> view = info[1].As<v8::Uint8Array>();
+  char* base = static_cast<char*>(view->Buffer()->Data()) + view->ByteOffset();
+  int read = 0;
+  int written = s->WriteUtf8(isolate, base, static_cast<int>(view->ByteLength()), &read,
+                             String::NO_NULL_TERMINATION | String::REPLACE_INVALID_UTF8);
+  Local<Value> pair[] = {v8::Integer::New(isolate, read), v8::Integer::New(isolate, written)};
+  info.GetReturnValue().Set(Array::New(isolate, pair, 2));
+}
+
+// Whether `bytes` is well-formed UTF-8 (no overlongs, no surrogates, at most U+10FFFF).
+bool validUtf8(std::string_view bytes) {
+  const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
+  size_t n = bytes.size(), i = 0;
+  while (i < n) {
+    unsigned char c = p[i];
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    size_t len;
+    unsigned char lo = 0x80, hi = 0xBF;
+    if (c >= 0xC2 && c <= 0xDF) {
+      len = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      len = 3;
+      if (c == 0xE0) lo = 0xA0;
+      if (c == 0xED) hi = 0x9F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      len = 4;
+      if (c == 0xF0) lo = 0x90;
+      if (c == 0xF4) hi = 0x8F;
+    } else {
+      return false;
+    }
+    if (i + len > n) return false;
+    if (p[i + 1] < lo || p[i + 1] > hi) return false;
+    for (size_t k = 2; k < len; ++k) {
+      if (p[i + k] < 0x80 || p[i + k] > 0xBF) return false;
+    }
+    i += len;
+  }
+  return true;
+}
+
+void utf8Decode(const FunctionCallbackInfo<Value>& info, ShardIsolate& js) {
+  Isolate* isolate = info.GetIsolate();
+  std::string_view bytes = viewBytes(info[0]);
+  bool fatal = info[1]->BooleanValue(isolate);
+  bool ignoreBOM = info[2]->BooleanValue(isolate);
+  if (fatal && !validUtf8(bytes)) {
+    throw JsThrow{JsThrow::kTypeError, "The encoded data was not valid for encoding utf-8"};
+  }
+  if (!ignoreBOM && bytes.size() >= 3 && bytes.substr(0, 3) == "\xEF\xBB\xBF") {
+    bytes.remove_prefix(3);
+  }
+  Local<String> out;
+  if (!String::NewFromUtf8(isolate, bytes.data(), v8::NewStringType::kNormal,
+                           static_cast<int>(bytes.size()))
+           .ToLocal(&out)) {
+    throw JsThrow{JsThrow::kRangeError, "string too long"};
+  }
+  info.GetReturnValue().Set(out);
+}
+
+void getRandomValues(const FunctionCallbackInfo<Value>& info, ShardIsolate& js) {
+  if (!info[0]->IsArrayBufferView()) {
+    throw JsThrow{JsThrow::kTypeError, "expected an integer typed array"};
+  }
+  Local<v8::ArrayBufferView> view = info[0].As<v8::ArrayBufferView>();
+  auto* base = static_cast<unsigned char*>(view->Buffer()->Data()) + view->ByteOffset();
+  if (view->ByteLength() > 0 && RAND_bytes(base, static_cast<int>(view->ByteLength())) != 1) {
+    throw JsThrow{JsThrow::kError, "the random source failed"};
+  }
+  info.GetReturnValue().Set(info[0]);
+}
+
+void randomUUID(const FunctionCallbackInfo<Value>& info, ShardIsolate& js) {
+  unsigned char b[16];
+  if (RAND_bytes(b, sizeof b) != 1) throw JsThrow{JsThrow::kError, "the random source failed"};
+  b[6] = static_cast<unsigned char>((b[6] & 0x0F) | 0x40);
+  b[8] = static_cast<unsigned char>((b[8] & 0x3F) | 0x80);
+  static const char hex[] = "0123456789abcdef";
+  std::string out;
+  for (int i = 0; i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) out.push_back('-');
+    out.push_back(hex[b[i] >> 4]);
+    out.push_back(hex[b[i] & 15]);
+  }
+  info.GetReturnValue().Set(str(info.GetIsolate(), out));
+}
+
+void digest(const FunctionCallbackInfo<Value>& info, ShardIsolate& js) {
+  Isolate* isolate = info.GetIsolate();
+  std::string algorithm = toStd(isolate, info[0]);
+  const EVP_MD* md = nullptr;
+  if (algorithm == "SHA-1") md = EVP_sha1();
+  if (algorithm == "SHA-256") md = EVP_sha256();
+  if (algorithm == "SHA-384") md = EVP_sha384();
+  if (algorithm == "SHA-512") md = EVP_sha512();
+  if (algorithm == "MD5") md = EVP_md5();
+  if (md == nullptr) throw JsThrow{JsThrow::kError, "Unrecognized name."};
+  std::string_view bytes = viewBytes(info[1]);
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  if (EVP_Digest(bytes.data(), bytes.size(), out, &length, md, nullptr) != 1) {
+    throw JsThrow{JsThrow::kError, "digest failed"};
+  }
+  Local<ArrayBuffer> buffer = ArrayBuffer::New(isolate, length);
+  std::memcpy(buffer->Data(), out, length);
+  info.GetReturnValue().Set(buffer);
+}
+
+void serialize(const FunctionCallbackInfo<Value>& info, ShardIsolate& js) {
+  std::optional<std::string> bytes = serializeValue(js, info[0]);
+  if (!bytes) throw JsPending{};
+  Local<ArrayBuffer> buffer = ArrayBuffer::New(info.GetIsolate(), bytes->size());
+  if (!bytes->empty()) std::memcpy(buffer->Data(), bytes->data(), bytes->size());
+  info.GetReturnValue().Set(buffer);
+}
+
+void deserialize(const FunctionCallbackInfo<Value>& info, ShardIsolate& js) {
+  Local<Value> out;
+  if (!deserializeValue(js, viewBytes(info[0])).ToLocal(&out)) throw JsPending{};
+  info.GetReturnValue().Set(out);
+}
+
+void log(const FunctionCallbackInfo<Value>& info, ShardIsolate& js) {
+  Isolate* isolate = info.GetIsolate();
+  std::string level = toStd(isolate, info[0]);
+  base::LogLevel l = base::LogLevel::kInfo;
+  if (level == "debug") l = base::LogLevel::kDebug;
+  if (level == "warn") l = base::LogLevel::kWarn;
+  if (level == "error") l = base::LogLevel::kError;
+  if (l < base::logLevel()) return;
+  base::log(l, js.currentTag(), toStd(isolate, info[1]));
+}
+
+void setTimerNative(const FunctionCallbackInfo<Value>& info, ShardIsolate& js) {
+  if (!info[0]->IsFunction()) throw JsThrow{JsThrow::kTypeError, "the callback is not a function"};
+  double delay = info[1]->NumberValue(info.GetIsolate()->GetCurrentContext()).FromMaybe(0);
+  uint32_t id = js.setTimer(info[0].As<Function>(), delay, info[2]->BooleanValue(info.GetIsolate()));
+  info.GetReturnValue().Set(v8::Integer::NewFromUnsigned(info.GetIsolate(), id));
+}
+
+void clearTimerNative(const FunctionCallbackInfo<Value>& info, ShardIsolate& js) {
+  if (info[0]->IsNumber()) js.clearTimer(toUint32(info, 0));
+}
+
+void enqueueMicrotask(const FunctionCallbackInfo<Value>& info, ShardIsolate& js) {
+  if (!info[0]->IsFunction()) throw JsThrow{JsThrow::kTypeError, "the callback is not a function"};
+  info.GetIsolate()->EnqueueMicrotask(info[0].As<Function>());
+}
+
+void reportErrorNative(const FunctionCallbackInfo<Value>& info, ShardIsolate& js) {
+  js.reportError(info[0]);
+}
+
+void now(const FunctionCallbackInfo<Value>& info, ShardIsolate& js) {
+  auto ms = std::chrono::duration_cast<std::chrono::microseconds>(
+                std::chrono::system_clock::now().time_since_epoch())
+                .count();
+  info.GetReturnValue().Set(static_cast<double>(ms) / 1000.0);
+}
+
+// ---- IDs, stubs and RPC ------------------------------------------------------------------------
+
+Namespace& namespaceArg(const FunctionCallbackInfo<Value>& info, ShardIsolate& js) {
+  uint32_t index = toUint32(info, 0);
+  if (index >= js.namespaceCount()) throw JsThrow{JsThrow::kTypeError, "unknown namespace"};
+  return js.ns(index);
+}
+
+void idFromName(const FunctionCallbackInfo<Value>& info, ShardIsolate& js) {
+  Namespace& ns = namespaceArg(info, js);
+  info.GetReturnValue().Set(
+      str(info.GetIsolate(), ns.idFromName(toStd(info.GetIsolate(), info[1])).toString()));
+}
+
+void newUniqueId(const FunctionCallbackInfo<Value>& info, ShardIsolate& js) {
+  Namespace& ns = namespaceArg(info, js);
+  info.GetReturnValue().Set(str(info.GetIsolate(), ns.newUniqueId().toString()));
+}
+
+void idFromString(const FunctionCallbackInfo<Value>& info, ShardIsolate& js) {
+  Namespace& ns = namespaceArg(info, js);
+  info.GetReturnValue().Set(
+      str(info.GetIsolate(), ns.idFromString(toStd(info.GetIsolate(), info[1])).toString()));
+}
+
+// The ObjectId for (namespace, hex, name) from JS.
+ObjectId objectIdArg(const FunctionCallbackInfo<Value>& info, Namespace& ns) {
+  Isolate* isolate = info.GetIsolate();
+  ObjectId parsed = ns.idFromString(toStd(isolate, info[1]));
+  std::optional<std::string> name;
+  if (info[2]->IsString()) name = toStd(isolate, info[2]);
+  return ObjectId(parsed.bytes(), std::move(name));
+}
+
+// Marks an error that crossed from another object (Cloudflare's `remote` property).
+void markRemote(ShardIsolate& js, Local<Value> error) {
+  if (!error->IsObject()) return;
+  v8::TryCatch ignore(js.isolate());
+  (void)error.As<Object>()->Set(js.context(), str(js.isolate(), "remote"),
+                                v8::True(js.isolate()));
+}
+
+void stubFetch(const FunctionCallbackInfo<Value>& info, ShardIsolate& js) {
+  Isolate* isolate = info.GetIsolate();
+  Local<Context> context = isolate->GetCurrentContext();
+  Namespace& ns = namespaceArg(info, js);
+  ObjectId id = objectIdArg(info, ns);
+  Request request;
+  request.method = toStd(isolate, info[3]);
+  request.url = toStd(isolate, info[4]);
+  if (info[5]->IsArray()) {
+    Local<Array> headers = info[5].As<Array>();
+    for (uint32_t i = 0; i + 1 < headers->Length(); i += 2) {
+      request.headers.append(toStd(isolate, headers->Get(context, i).ToLocalChecked()),
+                             toStd(isolate, headers->Get(context, i + 1).ToLocalChecked()));
+    }
+  }
+  if (info[6]->IsString()) {
+    request.body = toStd(isolate, info[6]);
+  } else if (!info[6]->IsNullOrUndefined()) {
+    request.body = std::string(viewBytes(info[6]));
+  }
+  Task<Response> task = ns.fetchObject(std::move(id), std::move(request));
+  // A failure of the call itself (the object threw, overload) rejects with a remote error.
+  auto wrapped = [](Task<Response> t) -> Task<Result<Response>> {
+    try {
+      co_return co_await std::move(t);
+    } catch (const Error& e) {
+      co_return e.status();
+    } catch (const std::exception& e) {
+      co_return Status::internal(e.what());
+    }
+  }(std::move(task));
+  info.GetReturnValue().Set(resultOrPromise<Result<Response>>(
+      js, std::move(wrapped), [](ShardIsolate& js, Result<Response>& r, Local<Value>* out) {
+        Isolate* isolate = js.isolate();
+        Local<Context> context = js.context();
+        if (!r.isOk()) {
+          *out = exceptionFor(isolate, r.status());
+          if (r.status().code() == StatusCode::kOverloaded) {
+            (void)out->As<Object>()->Set(context, str(isolate, "overloaded"), v8::True(isolate));
+          }
+          markRemote(js, *out);
+          return false;
+        }
+        Response& response = *r;
+        const auto& fields = response.headers.fields();
+        Local<Array> headers = Array::New(isolate, static_cast<int>(fields.size() * 2));
+        uint32_t i = 0;
+        for (const auto& [name, value] : fields) {
+          (void)headers->Set(context, i++, str(isolate, name));
+          (void)headers->Set(context, i++, str(isolate, value));
+        }
+        Local<Value> body = v8::Null(isolate);
+        if (!response.body.empty()) body = bytesToJs(isolate, response.body);
+        Local<Value> parts[] = {v8::Integer::New(isolate, response.status),
+                                str(isolate, reasonPhrase(response.status)), headers, body};
+        *out = Array::New(isolate, parts, 4);
+        return true;
+      }));
+}
+
+void callMethod(const FunctionCallbackInfo<Value>& info, ShardIsolate& js) {
+  Isolate* isolate = info.GetIsolate();
+  Namespace& ns = namespaceArg(info, js);
+  auto* binding = dynamic_cast<runtime::NamespaceBinding*>(&ns);
+  if (binding == nullptr) throw JsThrow{JsThrow::kError, "this namespace does not take RPC calls"};
+  ObjectId id = objectIdArg(info, ns);
+  std::string method = toStd(isolate, info[3]);
+  std::optional<std::string> args = serializeValue(js, info[4]);
+  if (!args) throw JsPending{};
+  auto wrapped = [](Task<MethodResult> t) -> Task<Result<MethodResult>> {
+    try {
+      co_return co_await std::move(t);
+    } catch (const Error& e) {
+      co_return e.status();
+    } catch (const std::exception& e) {
+      co_return Status::internal(e.what());
+    }
+  }(runtime::callObjectMethod(binding->runtime(), binding->index(), std::move(id),
+                              std::move(method), std::move(*args)));
+  info.GetReturnValue().Set(resultOrPromise<Result<MethodResult>>(
+      js, std::move(wrapped), [](ShardIsolate& js, Result<MethodResult>& r, Local<Value>* out) {
+        Isolate* isolate = js.isolate();
+        if (!r.isOk()) {
+          *out = exceptionFor(isolate, r.status());
+          if (r.status().code() == StatusCode::kOverloaded) {
+            (void)out->As<Object>()->Set(js.context(), str(isolate, "overloaded"),
+                                         v8::True(isolate));
+          }
+          markRemote(js, *out);
+          return false;
+        }
+        v8::TryCatch tryCatch(isolate);
+        if (!deserializeValue(js, r->serialized).ToLocal(out)) {
+          *out = tryCatch.Exception();
+          return false;
+        }
+        if (r->threw) {
+          markRemote(js, *out);
+          return false;
+        }
+        return true;
+      }));
+}
+
+// ---- storage -----------------------------------------------------------------------------------
+
+struct StorageTarget {
+  StorageOps* ops;
+  Storage* storage;
+  StorageTransaction* txn;
+  ObjectSlot* slot;
+};
+
+StorageTarget storageArg(const FunctionCallbackInfo<Value>& info, ShardIsolate& js) {
+  StorageTarget t{};
+  t.ops = js.storageOps(toUint32(info, 0), &t.storage, &t.txn, &t.slot);
+  if (t.ops == nullptr) {
+    throw JsThrow{JsThrow::kError,
+                  "This storage object is no longer usable (its Durable Object was reset or its "
+                  "transaction has finished)."};
+  }
+  return t;
+}
+
+bool boolOption(Isolate* isolate, Local<Value> options, const char* name) {
+  if (!options->IsObject()) return false;
+  Local<Value> v;
+  if (!options.As<Object>()->Get(isolate->GetCurrentContext(), str(isolate, name)).ToLocal(&v)) {
+    throw JsPending{};
+  }
+  return v->BooleanValue(isolate);
+}
+
+std::optional<std::string> stringOption(Isolate* isolate, Local<Value> options, const char* name) {
+  if (!options->IsObject()) return std::nullopt;
+  Local<Value> v;
+  if (!options.As<Object>()->Get(isolate->GetCurrentContext(), str(isolate, name)).ToLocal(&v)) {
+    throw JsPending{};
+  }
+  if (v->IsUndefined()) return std::nullopt;
+  return toStd(isolate, v);
+}
+
+StorageGetOptions getOptions(Isolate* isolate, Local<Value> options) {
+  StorageGetOptions o;
+  o.allowConcurrency = boolOption(isolate, options, "allowConcurrency");
+  o.noCache = boolOption(isolate, options, "noCache");
+  return o;
+}
+
+StoragePutOptions putOptions(Isolate* isolate, Local<Value> options) {
+  StoragePutOptions o;
+  o.allowConcurrency = boolOption(isolate, options, "allowConcurrency");
+  o.allowUnconfirmed = boolOption(isolate, options, "allowUnconfirmed");
+  o.noCache = boolOption(isolate, options, "noCache");
+  return o;
+}
+
+std::vector<std::string> keyList(Isolate* isolate, Local<Array> array) {
+  std::vector<std::string> keys;
+  keys.reserve(array->Length());
+  Local<Context> context = isolate->GetCurrentContext();
+  for (uint32_t i = 0; i < array->Length(); ++i) {
+    Local<Value> v;
+    if (!array->Get(context, i).ToLocal(&v)) throw JsPending{};
+    keys.push_back(toStd(isolate, v));
+  }
+  return keys;
+}
+
+// A Map of key -> deserialized value, in the order given.
+bool entriesToMap(ShardIsolate& js, StorageEntries& entries, Local<Value>* out) {
+  Isolate* isolate = js.isolate();
+  Local<Context> context = js.context();
+  Local<v8::Map> map = v8::Map::New(isolate);
+  for (auto& [key, bytes] : entries) {
+    Local<Value> value;
+    if (!deserializeValue(js, bytes).ToLocal(&value)) throw JsPending{};
+    if (map->Set(context, str(isolate, key), value).IsEmpty()) throw JsPending{};
+  }
+  *out = map;
+  return true;
+}
+
+void storageGet(const FunctionCallbackInfo<Value>& info, ShardIsolate& js) {
+  Isolate* isolate = info.GetIsolate();
+  StorageTarget t = storageArg(info, js);
+  StorageGetOptions options = getOptions(isolate, info[2]);
+  if (info[1]->IsArray()) {
+    std::vector<std::string> keys = keyList(isolate, info[1].As<Array>());
+    info.GetReturnValue().Set(resultOrPromise<StorageEntries>(
+        js, t.ops->get(std::move(keys), options), entriesToMap));
+    return;
+  }
+  info.GetReturnValue().Set(resultOrPromise<std::optional<std::string>>(
+      js, t.ops->get(toStd(isolate, info[1]), options),
+      [](ShardIsolate& js, std::optional<std::string>& bytes, Local<Value>* out) {
+        if (!bytes) {
+          *out = v8::Undefined(js.isolate());
+          return true;
+        }
+        if (!deserializeValue(js, *bytes).ToLocal(out)) throw JsPending{};
+        return true;
+      }));
+}
+
+void storagePut(const FunctionCallbackInfo<Value>& info, ShardIsolate& js) {
+  Isolate* isolate = info.GetIsolate();
+  Local<Context> context = isolate->GetCurrentContext();
+  StorageTarget t = storageArg(info, js);
+  int argc = info[4]->Int32Value(context).FromMaybe(0);
+  if (info[1]->IsObject() && !info[1]->IsString()) {
+    // put(entries, options)
+    Local<Object> object = info[1].As<Object>();
+    Local<Array> names;
+    if (!object->GetOwnPropertyNames(context).ToLocal(&names)) throw JsPending{};
+    StorageEntries entries;
+    entries.reserve(names->Length());
+    for (uint32_t i = 0; i < names->Length(); ++i) {
+      Local<Value> name, value;
+      if (!names->Get(context, i).ToLocal(&name) || !object->Get(context, name).ToLocal(&value)) {
+        throw JsPending{};
+      }
+      std::optional<std::string> bytes = serializeValue(js, value);
+      if (!bytes) throw JsPending{};
+      entries.emplace_back(toStd(isolate, name), std::move(*bytes));
+    }
+    t.ops->put(std::move(entries), putOptions(isolate, info[2]));
+    return;
+  }
+  if (argc < 2) {
+    throw JsThrow{JsThrow::kTypeError,
+                  "put() requires a value when called with a key (or an object of entries)."};
+  }
+  std::string key = toStd(isolate, info[1]);
+  std::optional<std::string> bytes = serializeValue(js, info[2]);
+  if (!bytes) throw JsPending{};
+  t.ops->put(std::move(key), std::move(*bytes), putOptions(isolate, info[3]));
+}
+
+void storageDelete(const FunctionCallbackInfo<Value>& info, ShardIsolate& js) {
+  Isolate* isolate = info.GetIsolate();
+  StorageTarget t = storageArg(info, js);
+  StoragePutOptions options = putOptions(isolate, info[2]);
+  if (info[1]->IsArray()) {
+    info.GetReturnValue().Set(resultOrPromise<size_t>(
+        js, t.ops->delete_(keyList(isolate, info[1].As<Array>()), options),
+        [](ShardIsolate& js, size_t& n, Local<Value>* out) {
+          *out = v8::Number::New(js.isolate(), static_cast<double>(n));
+          return true;
+        }));
+    return;
+  }
+  info.GetReturnValue().Set(resultOrPromise<bool>(
+      js, t.ops->delete_(toStd(isolate, info[1]), options),
+      [](ShardIsolate& js, bool& existed, Local<Value>* out) {
+        *out = v8::Boolean::New(js.isolate(), existed);
+        return true;
+      }));
+}
+
+void storageList(const FunctionCallbackInfo<Value>& info, ShardIsolate& js) {
+  Isolate* isolate = info.GetIsolate();
+  Local<Context> context = isolate->GetCurrentContext();
+  StorageTarget t = storageArg(info, js);
+  Local<Value> options = info[1];
+  StorageListOptions o;
+  o.start = stringOption(isolate, options, "start");
+  o.startAfter = stringOption(isolate, options, "startAfter");
+  o.end = stringOption(isolate, options, "end");
+  o.prefix = stringOption(isolate, options, "prefix");
+  o.reverse = boolOption(isolate, options, "reverse");
+  o.allowConcurrency = boolOption(isolate, options, "allowConcurrency");
+  o.noCache = boolOption(isolate, options, "noCache");
+  if (options->IsObject()) {
+    Local<Value> limit;
+    if (!options.As<Object>()->Get(context, str(isolate, "limit")).ToLocal(&limit)) {
+      throw JsPending{};
+    }
+    if (!limit->IsUndefined()) {
+      double n = limit->NumberValue(context).FromMaybe(0);
+      if (!(n > 0)) throw JsThrow{JsThrow::kTypeError, "List limit must be positive."};
+      o.limit = static_cast<size_t>(n);
+    }
+  }
+  info.GetReturnValue().Set(
+      resultOrPromise<StorageEntries>(js, t.ops->list(std::move(o)), entriesToMap));
+}
+
+void storageDeleteAll(const FunctionCallbackInfo<Value>& info, ShardIsolate& js) {
+  StorageTarget t = storageArg(info, js);
+  if (t.storage == nullptr) throw JsThrow{JsThrow::kError, "deleteAll() is not available in a transaction"};
+  info.GetReturnValue().Set(resultOrPromise<bool>(
+      js, asBool(t.storage->deleteAll(putOptions(info.GetIsolate(), info[1]))), toUndefined()));
+}
+
+void storageSync(const FunctionCallbackInfo<Value>& info, ShardIsolate& js) {
+  StorageTarget t = storageArg(info, js);
+  if (t.storage == nullptr) throw JsThrow{JsThrow::kError, "sync() is not available in a transaction"};
+  info.GetReturnValue().Set(resultOrPromise<bool>(js, asBool(t.storage->sync()), toUndefined()));
+}
+
+// Alarm operations exist on Storage; a transaction uses its object's storage for them.
+Storage& alarmStorage(StorageTarget& t) {
+  if (t.storage != nullptr) return *t.storage;
+  if (t.slot == nullptr) throw JsThrow{JsThrow::kError, "the Durable Object is gone"};
+  return t.slot->state->storage();
+}
+
+void storageGetAlarm(const FunctionCallbackInfo<Value>& info, ShardIsolate& js) {
+  StorageTarget t = storageArg(info, js);
+  info.GetReturnValue().Set(resultOrPromise<std::optional<int64_t>>(
+      js, alarmStorage(t).getAlarm(getOptions(info.GetIsolate(), info[1])),
+      [](ShardIsolate& js, std::optional<int64_t>& time, Local<Value>* out) {
+        *out = time ? Local<Value>(v8::Number::New(js.isolate(), static_cast<double>(*time)))
+                    : Local<Value>(v8::Null(js.isolate()));
+        return true;
+      }));
+}
+
+void storageSetAlarm(const FunctionCallbackInfo<Value>& info, ShardIsolate& js) {
+  StorageTarget t = storageArg(info, js);
+  if (!info[1]->IsNumber()) {
+    throw JsThrow{JsThrow::kTypeError,
+                  "setAlarm() requires a time: a Date or milliseconds since the epoch"};
+  }
+  double ms = info[1].As<v8::Number>()->Value();
+  if (!std::isfinite(ms)) throw JsThrow{JsThrow::kTypeError, "setAlarm() requires a finite time"};
+  alarmStorage(t).setAlarm(static_cast<int64_t>(ms), putOptions(info.GetIsolate(), info[2]));
+}
+
+void storageDeleteAlarm(const FunctionCallbackInfo<Value>& info, ShardIsolate& js) {
+  StorageTarget t = storageArg(info, js);
+  alarmStorage(t).deleteAlarm(putOptions(info.GetIsolate(), info[1]));
+}
+
+void storageRollback(const FunctionCallbackInfo<Value>& info, ShardIsolate& js) {
+  StorageTarget t = storageArg(info, js);
+  if (t.txn == nullptr) throw JsThrow{JsThrow::kError, "rollback() outside a transaction"};
+  t.txn->rollback();
+}
+
+// transaction(closure): the closure runs with a transaction handle; its promise's outcome is the
+// transaction's outcome (a rejection rolls back and is rethrown to the caller).
+struct TxnOutcome {
+  v8::Global<Value> value;
+  bool rejected = false;
+};
+
+void storageTransaction(const FunctionCallbackInfo<Value>& info, ShardIsolate& js) {
+  StorageTarget t = storageArg(info, js);
+  if (t.storage == nullptr) throw JsThrow{JsThrow::kError, "transactions cannot be nested"};
+  uint32_t objectHandle = toUint32(info, 0);
+  auto closure = std::make_shared<v8::Global<Function>>(info.GetIsolate(), info[1].As<Function>());
+  auto outcome = std::make_shared<TxnOutcome>();
+  ShardIsolate* self = &js;
+  Task<void> txnTask = t.storage->transaction(
+      [self, closure, outcome, objectHandle](StorageTransaction& txn) -> Task<void> {
+        ShardIsolate& js = *self;
+        uint32_t handle = js.registerTransaction(&txn, objectHandle);
+        std::optional<ShardIsolate::SettleAwaiter> awaiter;
+        {
+          ShardIsolate::Scope scope(js);
+          Isolate* isolate = js.isolate();
+          JsErrorInfo error;
+          v8::TryCatch tryCatch(isolate);
+          Local<Value> result;
+          if (!closure->Get(isolate)
+                   ->Call(js.context(), v8::Undefined(isolate), 1,
+                          std::array<Local<Value>, 1>{v8::Integer::NewFromUnsigned(isolate, handle)}
+                              .data())
+                   .ToLocal(&result)) {
+            outcome->rejected = true;
+            outcome->value.Reset(isolate, tryCatch.HasCaught() ? tryCatch.Exception()
+                                                               : Local<Value>(v8::Undefined(isolate)));
+          } else {
+            awaiter.emplace(js.settle(result));
+          }
+        }
+        if (awaiter) {
+          Settled settled = co_await std::move(*awaiter);
+          outcome->rejected = !settled.fulfilled;
+          outcome->value = std::move(settled.value);
+        }
+        js.unregisterTransaction(handle);
+        if (outcome->rejected) throw Error(Status::invalidArgument("transaction closure threw"));
+      });
+  info.GetReturnValue().Set(resultOrPromise<bool>(
+      js,
+      [](Task<void> t, std::shared_ptr<TxnOutcome> outcome) -> Task<bool> {
+        try {
+          co_await std::move(t);
+        } catch (...) {
+          if (!outcome->rejected) throw;  // a storage failure, not the closure's error
+        }
+        co_return true;
+      }(std::move(txnTask), outcome),
+      [outcome](ShardIsolate& js, bool&, Local<Value>* out) {
+        *out = outcome->value.IsEmpty() ? Local<Value>(v8::Undefined(js.isolate()))
+                                        : outcome->value.Get(js.isolate());
+        return !outcome->rejected;
+      }));
+}
+
+// ---- ctx ---------------------------------------------------------------------------------------
+
+ObjectSlot& objectArg(const FunctionCallbackInfo<Value>& info, ShardIsolate& js) {
+  ObjectSlot* slot = js.object(toUint32(info, 0));
+  if (slot == nullptr) {
+    throw JsThrow{JsThrow::kError, "This Durable Object's state is no longer usable (it was reset)."};
+  }
+  return *slot;
+}
+
+void blockConcurrencyWhile(const FunctionCallbackInfo<Value>& info, ShardIsolate& js) {
+  ObjectSlot& slot = objectArg(info, js);
+  auto callback = std::make_shared<v8::Global<Function>>(info.GetIsolate(), info[1].As<Function>());
+  auto outcome = std::make_shared<TxnOutcome>();
+  ShardIsolate* self = &js;
+  Started started = slot.state->blockConcurrencyWhile([self, callback, outcome]() -> Task<void> {
+    ShardIsolate& js = *self;
+    std::optional<ShardIsolate::SettleAwaiter> awaiter;
+    std::string thrown;
+    {
+      ShardIsolate::Scope scope(js);
+      Isolate* isolate = js.isolate();
+      v8::TryCatch tryCatch(isolate);
+      Local<Value> result;
+      if (!callback->Get(isolate)->Call(js.context(), v8::Undefined(isolate), 0, nullptr)
+               .ToLocal(&result)) {
+        outcome->rejected = true;
+        outcome->value.Reset(isolate, tryCatch.Exception());
+        thrown = js.describe(tryCatch.Exception()).message;
+      } else {
+        awaiter.emplace(js.settle(result));
+      }
+    }
+    if (awaiter) {
+      Settled settled = co_await std::move(*awaiter);
+      outcome->rejected = !settled.fulfilled;
+      outcome->value = std::move(settled.value);
+      if (outcome->rejected) {
+        ShardIsolate::Scope scope(js);
+        thrown = js.describe(outcome->value.Get(js.isolate())).message;
+      }
+    }
+    if (outcome->rejected) throw Error(Status::internal(thrown));
+  });
+  info.GetReturnValue().Set(resultOrPromise<bool>(
+      js,
+      [](Started s, std::shared_ptr<TxnOutcome> outcome) -> Task<bool> {
+        try {
+          co_await std::move(s);
+        } catch (...) {
+          if (!outcome->rejected) throw;
+        }
+        co_return true;
+      }(std::move(started), outcome),
+      [outcome](ShardIsolate& js, bool&, Local<Value>* out) {
+        *out = outcome->value.IsEmpty() ? Local<Value>(v8::Undefined(js.isolate()))
+                                        : outcome->value.Get(js.isolate());
+        return !outcome->rejected;
+      }));
+}
+
+void waitUntil(const FunctionCallbackInfo<Value>& info, ShardIsolate& js) {
+  ObjectSlot& slot = objectArg(info, js);
+  auto awaiter = std::make_shared<ShardIsolate::SettleAwaiter>(js.settle(info[1]));
+  ShardIsolate* self = &js;
+  std::string tag = slot.logTag;
+  slot.state->waitUntil([](std::shared_ptr<ShardIsolate::SettleAwaiter> a, ShardIsolate* js,
+                           std::string tag) -> Task<void> {
+    Settled settled = co_await std::move(*a);
+    if (!settled.fulfilled) {
+      ShardIsolate::Scope scope(*js, &tag);
+      js->reportError(settled.value.Get(js->isolate()));
+    }
+  }(awaiter, self, std::move(tag)));
+}
+
+}  // namespace
+
+// ---- serialization -----------------------------------------------------------------------------
+
+std::optional<std::string> serializeValue(ShardIsolate& js, Local<Value> value) {
+  v8::ValueSerializer serializer(js.isolate());
+  serializer.WriteHeader();
+  if (!serializer.WriteValue(js.context(), value).FromMaybe(false)) return std::nullopt;
+  std::pair<uint8_t*, size_t> buffer = serializer.Release();
+  std::string out(reinterpret_cast<const char*>(buffer.first), buffer.second);
+  free(buffer.first);
+  return out;
+}
+
+MaybeLocal<Value> deserializeValue(ShardIsolate& js, std::string_view bytes) {
+  v8::ValueDeserializer deserializer(js.isolate(), reinterpret_cast<const uint8_t*>(bytes.data()),
+                                     bytes.size());
+  if (!deserializer.ReadHeader(js.context()).FromMaybe(false)) return {};
+  return deserializer.ReadValue(js.context());
+}
+
+Local<Object> ShardIsolate::makeNativeObject() {
+  Local<Context> context = this->context();
+  Local<Object> native = Object::New(isolate_);
+  Local<External> self = External::New(isolate_, this);
+  auto add = [&](const char* name, v8::FunctionCallback fn) {
+    Local<Function> f = Function::New(context, fn, self).ToLocalChecked();
+    (void)native->Set(context, str(isolate_, name), f);
+  };
+  add("utf8Encode", guarded<utf8Encode>);
+  add("utf8EncodeInto", guarded<utf8EncodeInto>);
+  add("utf8Decode", guarded<utf8Decode>);
+  add("getRandomValues", guarded<getRandomValues>);
+  add("randomUUID", guarded<randomUUID>);
+  add("digest", guarded<digest>);
+  add("serialize", guarded<serialize>);
+  add("deserialize", guarded<deserialize>);
+  add("log", guarded<log>);
+  add("setTimer", guarded<setTimerNative>);
+  add("clearTimer", guarded<clearTimerNative>);
+  add("enqueueMicrotask", guarded<enqueueMicrotask>);
+  add("reportError", guarded<reportErrorNative>);
+  add("now", guarded<now>);
+  add("idFromName", guarded<idFromName>);
+  add("newUniqueId", guarded<newUniqueId>);
+  add("idFromString", guarded<idFromString>);
+  add("stubFetch", guarded<stubFetch>);
+  add("callMethod", guarded<callMethod>);
+  add("storageGet", guarded<storageGet>);
+  add("storagePut", guarded<storagePut>);
+  add("storageDelete", guarded<storageDelete>);
+  add("storageList", guarded<storageList>);
+  add("storageDeleteAll", guarded<storageDeleteAll>);
+  add("storageSync", guarded<storageSync>);
+  add("storageGetAlarm", guarded<storageGetAlarm>);
+  add("storageSetAlarm", guarded<storageSetAlarm>);
+  add("storageDeleteAlarm", guarded<storageDeleteAlarm>);
+  add("storageRollback", guarded<storageRollback>);
+  add("storageTransaction", guarded<storageTransaction>);
+  add("blockConcurrencyWhile", guarded<blockConcurrencyWhile>);
+  add("waitUntil", guarded<waitUntil>);
+  return native;
+}
+
+}  // namespace duro::js
