@@ -369,8 +369,8 @@ class ConfigReader {
 
   // --- durable_objects ------------------------------------------------------------------------
 
+  // Where a binding's name and class came from, for the checks in finishBindings.
   struct BindingSource {
-    const ConfigValue* table;
     const ConfigValue* name;
     const ConfigValue* className;
     std::string path;
@@ -394,7 +394,7 @@ class ConfigReader {
   void readBinding(const ConfigValue& value, const std::string& path) {
     if (!isTable(value, path)) return;
     DurableObjectBinding binding;
-    BindingSource source{&value, nullptr, nullptr, path};
+    BindingSource source{nullptr, nullptr, path};
     bool ok = true;
     for (const auto& [key, member] : value.members) {
       std::string memberPath = childPath(path, key);
