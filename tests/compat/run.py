@@ -86,6 +86,8 @@ def load_scenario(folder: Path) -> dict:
         scenario = json.loads(path.read_text())
     except (OSError, json.JSONDecodeError) as e:
         raise SetupError(f"{path}: {e}") from e
+    if not isinstance(scenario, dict) or set(scenario) - {"description", "steps"}:
+        raise SetupError(f"{path}: top-level keys are 'description' and 'steps'")
     if not (folder / "wrangler.toml").is_file():
         raise SetupError(f"{folder}: no wrangler.toml")
     steps = scenario.get("steps")
@@ -109,8 +111,12 @@ def load_scenario(folder: Path) -> dict:
             if bad:
                 raise SetupError(f"{where}: override may replace only {sorted(OVERRIDABLE)}")
             check_expect(ov.get("expect", {}), where)
+        if "poll" in step and set(step["poll"]) - {"request", "every_ms", "deadline_ms"}:
+            raise SetupError(f"{where}: poll takes 'request', 'every_ms', 'deadline_ms'")
         if "concurrent" in step:
             c = step["concurrent"]
+            if set(c) - {"count", "request", "requests"}:
+                raise SetupError(f"{where}: concurrent takes 'count' + 'request', or 'requests'")
             if ("count" in c) == ("requests" in c):
                 raise SetupError(f"{where}: concurrent needs 'count' + 'request' or 'requests'")
             for r in c.get("requests", [c.get("request")]):
@@ -234,7 +240,14 @@ const w :Workerd.Worker = (
 # ---------------------------------------------------------------------------------------------
 # Server processes
 
-LISTENING_RE = re.compile(r"listening on http://([0-9.]+|\[[0-9a-f:]+\]):(\d+)")
+LISTENING_RE = re.compile(r"listening on http://([0-9.]+|\[[0-9a-f:]+\]):(\d+)", re.IGNORECASE)
+
+
+PORT_IN_USE_RE = re.compile(r"address already in use|EADDRINUSE", re.IGNORECASE)
+
+
+class PortInUse(Exception):
+    """The free port picked for workerd was taken before workerd bound it: pick another."""
 
 
 def free_port() -> int:
@@ -251,8 +264,12 @@ class Server:
         self.log_path = log_path
         self.port = port  # None: read from the "listening on" log line
         self.log_file = open(log_path, "wb")
-        self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=self.log_file,
-                                     stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=self.log_file,
+                                         stderr=subprocess.STDOUT, start_new_session=True)
+        except OSError as e:
+            self.log_file.close()
+            raise SetupError(f"cannot run {argv[0]}: {e}") from e
 
     def log(self) -> str:
         try:
@@ -264,8 +281,10 @@ class Server:
         deadline = time.monotonic() + START_TIMEOUT_S
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise SetupError(f"server exited with status {self.proc.returncode} before "
-                                 f"accepting connections; its output:\n{tail(self.log())}")
+                if PORT_IN_USE_RE.search(self.log()):
+                    raise PortInUse()
+                raise SetupError(f"server {self.exited()} before accepting connections; "
+                                 f"its output:\n{tail(self.log())}")
             if self.port is None:
                 m = LISTENING_RE.search(self.log())
                 if m:
@@ -280,7 +299,16 @@ class Server:
         raise SetupError(f"server did not accept connections within {START_TIMEOUT_S:.0f} s; "
                          f"its output:\n{tail(self.log())}")
 
+    def exited(self) -> str | None:
+        """None while running, else a description of how the process ended."""
+        code = self.proc.poll()
+        if code is None:
+            return None
+        return f"killed by signal {-code}" if code < 0 else f"exited with status {code}"
+
     def stop(self) -> None:
+        """SIGTERM (a graceful stop), SIGKILL after STOP_TIMEOUT_S; then SIGKILL whatever is
+        left of the process group the server was started in (its own children, if any)."""
         if self.proc.poll() is None:
             try:
                 self.proc.send_signal(signal.SIGTERM)
@@ -288,6 +316,10 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)  # the group start_new_session created
+        except (ProcessLookupError, PermissionError):
+            pass
         self.log_file.close()
 
 
@@ -405,7 +437,7 @@ def mismatch(ctx: Context, expect: dict, resp: Response) -> str | None:
     if "body" in expect:
         want = ctx.subst(expect["body"])
         if resp.text() != want:
-            return f"body: expected {short(want)}, got {short(resp.text())}"
+            return f"body{line_diff(want, resp.text(), lambda w, g: w == g)}"
     if "json" in expect:
         want = ctx.subst_json(expect["json"])
         try:
@@ -418,7 +450,9 @@ def mismatch(ctx: Context, expect: dict, resp: Response) -> str | None:
     if "body_regex" in expect:
         pattern = ctx.subst(expect["body_regex"], regex=True)
         if not re.fullmatch(pattern, resp.text(), re.DOTALL):
-            return f"body: expected to match /{pattern}/, got {short(resp.text())}"
+            return "body" + line_diff(pattern, resp.text(),
+                                      lambda w, g: re.fullmatch(w, g, re.DOTALL) is not None,
+                                      regex=True)
     for name, want in expect.get("headers", {}).items():
         got = resp.headers.get(name.lower())
         if want is None:
@@ -432,6 +466,18 @@ def mismatch(ctx: Context, expect: dict, resp: Response) -> str | None:
         if got is None or not re.fullmatch(pattern, got, re.DOTALL):
             return f"header {name}: expected to match /{pattern}/, got {got!r}"
     return None
+
+
+def line_diff(want: str, got: str, same, regex: bool = False) -> str:
+    """Describes a body mismatch; for multi-line bodies with as many lines as expected, the
+    first differing line only (`same(want_line, got_line)` compares, e.g. as a regex)."""
+    what = "to match " if regex else ""
+    wl, gl = want.split("\n"), got.split("\n")
+    if len(wl) > 1 and len(wl) == len(gl):
+        for i, (w, g) in enumerate(zip(wl, gl), 1):
+            if not same(w, g):
+                return f" line {i}: expected {what}{short(w)}, got {short(g)}"
+    return f": expected {what}{short(want)}, got {short(got)}"
 
 
 def json_diff(got: Any, want: Any, path: str = "") -> str | None:
@@ -514,7 +560,10 @@ def save(ctx: Context, step: dict, resp: Response) -> None:
         if source == "body":
             ctx.vars[var] = resp.text()
         elif source.startswith("json:"):
-            ctx.vars[var] = str(json.loads(resp.body)[source[5:]])
+            try:
+                ctx.vars[var] = str(json.loads(resp.body)[source[5:]])
+            except (ValueError, KeyError, TypeError) as e:
+                raise StepFailure(f"cannot save {var} from {source}: {e!r}") from e
         elif source.startswith("header:"):
             ctx.vars[var] = resp.headers.get(source[7:].lower(), "")
         else:
@@ -570,14 +619,26 @@ def run_concurrent(ctx: Context, step: dict) -> None:
 def run_scenario(args, name: str) -> str | None:
     """None on success, else the failure line."""
     folder = SCENARIOS / name
-    scenario = load_scenario(folder)
+    try:
+        scenario = load_scenario(folder)
+    except SetupError as e:
+        return f"setup: {e}"
     tmp = Path(tempfile.mkdtemp(prefix=f"duro-compat-{name}-"))
     server = None
     try:
         project = tmp / "project"
         shutil.copytree(folder, project)
-        server = start_server(args, project, tmp)
-        server.wait_ready()
+        for attempt in range(3):
+            server = start_server(args, project, tmp)
+            try:
+                server.wait_ready()
+                break
+            except PortInUse:
+                server.stop()
+                server = None
+                shutil.rmtree(tmp / "data")
+        else:
+            raise SetupError("could not find a free port in 3 attempts")
         ctx = Context(port=server.port)
         for i, step in enumerate(scenario["steps"], 1):
             step = effective(step, args.runtime)
@@ -588,7 +649,14 @@ def run_scenario(args, name: str) -> str | None:
                 run_step(ctx, step)
             except StepFailure as e:
                 msg = f"step {i} ({kind}{describe(req)}): {e}"
-                if args.verbose:
+                try:  # a server that just crashed may take a moment to be reaped
+                    server.proc.wait(timeout=0.5)
+                except subprocess.TimeoutExpired:
+                    pass
+                died = server.exited()
+                if died:
+                    msg += f" [the server {died}; its output:\n{tail(server.log())}]"
+                elif args.verbose:
                     msg += f"\n  server output:\n{tail(server.log())}"
                 return msg
         if args.verbose and args.show_log:
@@ -632,6 +700,10 @@ def main() -> int:
         names = args.scenarios
     if args.substring:
         names = [n for n in names if args.substring in n]
+    if not names:
+        print("no scenarios selected")
+        print("0 passed, 0 failed")
+        return 1
     if args.list:
         for n in names:
             print(n)
@@ -642,10 +714,18 @@ def main() -> int:
         args.duro = str(Path(args.duro).resolve())
     else:
         args.workerd = str(Path(args.workerd or default_workerd()).resolve())
+    binary = args.duro if args.runtime == "duro" else args.workerd
+    if not os.access(binary, os.X_OK):
+        p.error(f"{binary} is not an executable file")
 
+    # Ctrl-C raises KeyboardInterrupt (even when started with SIGINT ignored, as background
+    # jobs of a non-interactive shell are); SIGTERM and SIGHUP unwind the same way, so the
+    # `finally` blocks stop every server and remove every temporary directory.
     def on_term(signum, frame):
         raise Interrupted()
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, on_term)
+    signal.signal(signal.SIGHUP, on_term)
 
     passed = failed = 0
     try:
