@@ -27,6 +27,7 @@ import tempfile
 import threading
 import time
 import tomllib
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -597,20 +598,28 @@ def run_concurrent(ctx: Context, step: dict) -> None:
         if problem:
             raise StepFailure(f"concurrent request {i + 1} ({describe(reqs[i])}): {problem}")
     if "bodies" in step:
-        want = sorted(ctx.subst(b) for b in step["bodies"])
-        got = sorted(r.text() for r in results)
-        if want != got:
-            raise StepFailure(f"bodies (any order): expected {short(want)}, got {short(got)}")
+        multiset_check("bodies", [ctx.subst(b) for b in step["bodies"]],
+                       [r.text() for r in results])
     if "json_bodies" in step:
         def key(v: Any) -> str:
-            return json.dumps(v, sort_keys=True)
-        want = sorted(key(ctx.subst_json(b)) for b in step["json_bodies"])
-        try:
-            got = sorted(key(json.loads(r.body)) for r in results)
-        except ValueError:
-            got = sorted(r.text() for r in results)
-        if want != got:
-            raise StepFailure(f"JSON bodies (any order): expected {short(want)}, got {short(got)}")
+            return json.dumps(v, sort_keys=True, ensure_ascii=False)
+
+        def parsed(r: Response) -> str:
+            try:
+                return key(json.loads(r.body))
+            except ValueError:
+                return f"(not JSON) {r.text()}"
+        multiset_check("JSON bodies", [key(ctx.subst_json(b)) for b in step["json_bodies"]],
+                       [parsed(r) for r in results])
+
+
+def multiset_check(what: str, want: list[str], got: list[str]) -> None:
+    """Order-independent comparison; the failure lists what is missing and what is extra."""
+    missing = Counter(want) - Counter(got)
+    extra = Counter(got) - Counter(want)
+    if missing or extra:
+        raise StepFailure(f"{what} (any order): missing {short(sorted(missing.elements()))}, "
+                          f"unexpected {short(sorted(extra.elements()))}")
 
 
 # ---------------------------------------------------------------------------------------------
