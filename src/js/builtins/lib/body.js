@@ -244,10 +244,7 @@ export class Body {
       return taken;
     };
     // The body for C++: null | string | Uint8Array | Promise<Uint8Array>; marks it used.
-    bodyParts = (b) => {
-      if (b.#src === null && b.#stream === null) return null;
-      return b.#consume();
-    };
+    bodyParts = (b) => b.#consume();
     // Copies the body of `from` into the fresh `to` (clone()).
     bodyCloneInto = (from, to) => {
       if (from.#used || (from.#stream !== null && (isDisturbed(from.#stream) || from.#stream.locked))) {

@@ -15,10 +15,12 @@ export function setToStringTag(cls, tag = cls.name) {
 
 // Makes the listed prototype members enumerable, as WebIDL attributes and operations are
 // (for..in over a Request lists them, like in workerd).
+// Redefining them also puts them in this order for for..in.
 export function makeEnumerable(cls, names) {
   for (const name of names) {
     const d = Object.getOwnPropertyDescriptor(cls.prototype, name);
     d.enumerable = true;
+    delete cls.prototype[name];
     Object.defineProperty(cls.prototype, name, d);
   }
 }
