@@ -69,6 +69,10 @@ class ObjectState {
 
   // The object's durable key-value storage (include/duro/storage.h).
   virtual Storage& storage() = 0;
+
+  // Resets the object (Cloudflare's ctx.abort): the instance is discarded and the next event
+  // constructs a new one from what is stored; events still running keep the old instance.
+  virtual void abort(const std::string& reason) = 0;
 };
 
 // What the alarm() handler is told (Cloudflare's alarmInfo).

@@ -689,6 +689,10 @@ class ConfigReader {
         if (auto n = asIntegerIn(member, path, 1, 1024)) duro.threads = static_cast<unsigned>(*n);
       } else if (key == "idle_timeout_ms") {
         duro.idleTimeoutMs = asIntegerIn(member, path, 1, 86400000);
+      } else if (key == "cpu_limit_ms") {
+        duro.cpuLimitMs = asIntegerIn(member, path, 1, 3600000);
+      } else if (key == "heap_limit_mb") {
+        duro.heapLimitMb = asIntegerIn(member, path, 16, 65536);
       } else if (key == "shutdown_timeout_ms") {
         duro.shutdownTimeoutMs = asIntegerIn(member, path, 0, 3600000);
       } else if (key == "max_queue") {

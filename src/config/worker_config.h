@@ -60,6 +60,8 @@ struct DuroSettings {
   std::optional<std::filesystem::path> data;  // absolute; written relative to the config folder
   std::optional<unsigned> threads;            // 1..1024
   std::optional<int64_t> idleTimeoutMs;       // 1..86400000
+  std::optional<int64_t> cpuLimitMs;          // 1..3600000: JavaScript running this long is stopped
+  std::optional<int64_t> heapLimitMb;         // 16..65536: each shard isolate's JavaScript heap
   std::optional<int64_t> shutdownTimeoutMs;   // 0..3600000
   std::optional<uint64_t> maxQueue;           // 1..10000000
   std::optional<uint64_t> maxHeaderBytes;     // 1024..16 MiB

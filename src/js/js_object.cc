@@ -18,10 +18,10 @@ Local<v8::String> str(v8::Isolate* isolate, std::string_view text) {
 
 JsDurableObject::JsDurableObject(ShardIsolate& js, const std::string& className,
                                  ObjectState& state)
-    : js_(js), tag_(state.namespaceName() + "/" + state.id().toString()) {
+    : js_(js), state_(state), tag_(state.namespaceName() + "/" + state.id().toString()) {
   handle_ = js_.registerObject(ObjectSlot{&state, tag_});
   try {
-    ShardIsolate::Scope scope(js_, &tag_);
+    ShardIsolate::Scope scope(js_, &tag_, handle_);
     v8::Isolate* isolate = js_.isolate();
     v8::Local<v8::Context> context = js_.context();
     const ObjectId& id = state.id();
@@ -30,21 +30,20 @@ JsDurableObject::JsDurableObject(ShardIsolate& js, const std::string& className,
         v8::Integer::NewFromUnsigned(isolate, js_.namespaceIndexOf(state.namespaceName())),
         str(isolate, id.toString()),
         id.name() ? Local<Value>(str(isolate, *id.name())) : Local<Value>(v8::Undefined(isolate))};
-    Local<Value> ctx = js_.runtimeExport("makeObjectState")
-                           .As<v8::Function>()
-                           ->Call(context, v8::Undefined(isolate), 4, makeStateArgs)
-                           .ToLocalChecked();
+    Local<Value> ctx = checked(js_.runtimeExport("makeObjectState")
+                                   .As<v8::Function>()
+                                   ->Call(context, v8::Undefined(isolate), 4, makeStateArgs));
     Local<v8::Function> cls = js_.objectClass(className);
     Local<Value> check[] = {cls};
-    acceptsRpc_ = js_.runtimeExport("extendsDurableObject")
-                      .As<v8::Function>()
-                      ->Call(context, v8::Undefined(isolate), 1, check)
-                      .ToLocalChecked()
+    acceptsRpc_ = checked(js_.runtimeExport("extendsDurableObject")
+                              .As<v8::Function>()
+                              ->Call(context, v8::Undefined(isolate), 1, check))
                       ->IsTrue();
     v8::TryCatch tryCatch(isolate);
     Local<Value> args[] = {ctx, js_.jsEnv()};
     Local<v8::Object> instance;
     if (!cls->NewInstance(context, 2, args).ToLocal(&instance)) {
+      if (tryCatch.HasTerminated()) throw Error(Status::internal(js_.terminationReason()));
       JsErrorInfo error = js_.describe(tryCatch.Exception());
       js_.reportError(tryCatch.Exception());
       throwJsError(error);
@@ -59,6 +58,13 @@ JsDurableObject::JsDurableObject(ShardIsolate& js, const std::string& className,
 JsDurableObject::~JsDurableObject() {
   js_.unregisterObject(handle_);
   instance_.Reset();
+}
+
+void JsDurableObject::terminated() {
+  std::string reason = js_.terminationReason();
+  if (reason.empty()) reason = "JavaScript execution was terminated.";
+  state_.abort(reason);
+  throw Error(Status::objectReset(reason));
 }
 
 ShardIsolate::SettleAwaiter JsDurableObject::invoke(const char* method,
@@ -77,9 +83,9 @@ ShardIsolate::SettleAwaiter JsDurableObject::invoke(const char* method,
   if (!fn.As<v8::Function>()
            ->Call(js_.context(), instance, static_cast<int>(argv.size()), argv.data())
            .ToLocal(&result)) {
+    if (tryCatch.HasTerminated()) terminated();
     // A synchronous throw is a rejected promise to the awaiting side.
-    Local<v8::Promise::Resolver> rejected =
-        v8::Promise::Resolver::New(js_.context()).ToLocalChecked();
+    Local<v8::Promise::Resolver> rejected = checked(v8::Promise::Resolver::New(js_.context()));
     (void)rejected->Reject(js_.context(), tryCatch.HasCaught()
                                               ? tryCatch.Exception()
                                               : Local<Value>(v8::Undefined(isolate)));
@@ -91,12 +97,12 @@ ShardIsolate::SettleAwaiter JsDurableObject::invoke(const char* method,
 Task<Response> JsDurableObject::fetch(Request request) {
   std::optional<ShardIsolate::SettleAwaiter> awaiter;
   {
-    ShardIsolate::Scope scope(js_, &tag_);
+    ShardIsolate::Scope scope(js_, &tag_, handle_);
     awaiter.emplace(invoke("fetch", {js_.makeRequest(request)}));
   }
   Settled settled = co_await std::move(*awaiter);
   if (!settled.fulfilled) {
-    ShardIsolate::Scope scope(js_, &tag_);
+    ShardIsolate::Scope scope(js_, &tag_, handle_);
     Local<Value> error = settled.value.Get(js_.isolate());
     js_.reportError(error);
     throwJsError(js_.describe(error));
@@ -107,7 +113,7 @@ Task<Response> JsDurableObject::fetch(Request request) {
 Task<void> JsDurableObject::alarm(AlarmInfo info) {
   std::optional<ShardIsolate::SettleAwaiter> awaiter;
   {
-    ShardIsolate::Scope scope(js_, &tag_);
+    ShardIsolate::Scope scope(js_, &tag_, handle_);
     v8::Isolate* isolate = js_.isolate();
     Local<v8::Object> alarmInfo = v8::Object::New(isolate);
     (void)alarmInfo->Set(js_.context(), str(isolate, "retryCount"),
@@ -118,7 +124,7 @@ Task<void> JsDurableObject::alarm(AlarmInfo info) {
   }
   Settled settled = co_await std::move(*awaiter);
   if (!settled.fulfilled) {
-    ShardIsolate::Scope scope(js_, &tag_);
+    ShardIsolate::Scope scope(js_, &tag_, handle_);
     Local<Value> error = settled.value.Get(js_.isolate());
     js_.reportError(error);
     throwJsError(js_.describe(error));
@@ -135,7 +141,7 @@ Task<MethodResult> JsDurableObject::callMethod(std::string name, std::string ser
   }
   std::optional<ShardIsolate::SettleAwaiter> awaiter;
   {
-    ShardIsolate::Scope scope(js_, &tag_);
+    ShardIsolate::Scope scope(js_, &tag_, handle_);
     v8::Isolate* isolate = js_.isolate();
     Local<v8::Context> context = js_.context();
     v8::TryCatch tryCatch(isolate);
@@ -158,13 +164,14 @@ Task<MethodResult> JsDurableObject::callMethod(std::string name, std::string ser
     Local<v8::Array> array = args.As<v8::Array>();
     std::vector<Local<Value>> argv;
     for (uint32_t i = 0; i < array->Length(); ++i) {
-      argv.push_back(array->Get(context, i).ToLocalChecked());
+      argv.push_back(checked(array->Get(context, i)));
     }
     Local<Value> result;
     if (!fn.As<v8::Function>()
              ->Call(context, instance, static_cast<int>(argv.size()), argv.data())
              .ToLocal(&result)) {
-      Local<v8::Promise::Resolver> rejected = v8::Promise::Resolver::New(context).ToLocalChecked();
+      if (tryCatch.HasTerminated()) terminated();
+      Local<v8::Promise::Resolver> rejected = checked(v8::Promise::Resolver::New(context));
       (void)rejected->Reject(context, tryCatch.HasCaught()
                                           ? tryCatch.Exception()
                                           : Local<Value>(v8::Undefined(isolate)));
@@ -173,7 +180,7 @@ Task<MethodResult> JsDurableObject::callMethod(std::string name, std::string ser
     awaiter.emplace(js_.settle(result));
   }
   Settled settled = co_await std::move(*awaiter);
-  ShardIsolate::Scope scope(js_, &tag_);
+  ShardIsolate::Scope scope(js_, &tag_, handle_);
   v8::Isolate* isolate = js_.isolate();
   v8::TryCatch tryCatch(isolate);
   std::optional<std::string> bytes = serializeValue(js_, settled.value.Get(isolate));

@@ -25,7 +25,11 @@ class JsDurableObject final : public DurableObject {
   // Calls instance[method](args) inside a scope; returns the awaiter of its result.
   ShardIsolate::SettleAwaiter invoke(const char* method, std::initializer_list<v8::Local<v8::Value>> args);
 
+  // JavaScript was terminated (CPU or memory limit) while this object ran: reset it and fail.
+  [[noreturn]] void terminated();
+
   ShardIsolate& js_;
+  ObjectState& state_;
   std::string tag_;
   uint32_t handle_ = 0;
   bool acceptsRpc_ = false;

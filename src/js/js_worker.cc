@@ -48,7 +48,7 @@ Task<Response> runWorkerFetch(std::shared_ptr<const Script> script, WorkerEdgeOp
   addEdgeHeaders(request, edge);
   std::optional<ShardIsolate::SettleAwaiter> awaiter;
   {
-    ShardIsolate::Scope scope(js);
+    ShardIsolate::Scope scope(js, nullptr, 0);
     v8::Isolate* isolate = js.isolate();
     Local<v8::Context> context = js.context();
     Local<Value> handler;
@@ -93,7 +93,7 @@ Task<Response> runWorkerFetch(std::shared_ptr<const Script> script, WorkerEdgeOp
   }
   Settled settled = co_await std::move(*awaiter);
   if (!settled.fulfilled) {
-    ShardIsolate::Scope scope(js);
+    ShardIsolate::Scope scope(js, nullptr, 0);
     js.reportError(settled.value.Get(js.isolate()));
     co_return uncaughtErrorResponse();
   }

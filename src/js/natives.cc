@@ -151,6 +151,7 @@ template <typename T>
 struct Pending {
   ShardIsolate* js = nullptr;
   std::string tag;
+  uint32_t owner = 0;
   bool done = false;
   std::optional<T> value;
   std::exception_ptr error;
@@ -161,7 +162,7 @@ struct Pending {
 template <typename T>
 void settleResolver(Pending<T>& p) {
   ShardIsolate& js = *p.js;
-  ShardIsolate::Scope scope(js, &p.tag);
+  ShardIsolate::Scope scope(js, &p.tag, p.owner);
   Isolate* isolate = js.isolate();
   Local<Context> context = js.context();
   Local<Promise::Resolver> resolver = p.resolver.Get(isolate);
@@ -196,6 +197,7 @@ Local<Value> resultOrPromise(ShardIsolate& js, Task<T> task, Convert<T> convert)
   auto p = std::make_shared<Pending<T>>();
   p->js = &js;
   p->tag = js.currentTag();
+  p->owner = js.currentOwner();
   p->convert = std::move(convert);
   startTask<T>(std::move(task), [p](std::optional<T> value, std::exception_ptr error) {
     p->done = true;

@@ -4,6 +4,7 @@
 // shard runs the same code even if the files change on disk).
 #pragma once
 
+#include <chrono>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -40,8 +41,11 @@ struct ScriptOptions {
   std::vector<ScriptVar> vars;
   std::string compatibilityDate;
   std::vector<std::string> compatibilityFlags;
-  // The JavaScript heap of each shard's isolate.
+  // The JavaScript heap of each shard's isolate. A handler that needs more is terminated.
   size_t heapLimitBytes = 256u << 20;
+  // A handler (or anything else) that runs JavaScript this long without returning to the event
+  // loop is terminated: an infinite loop costs its own request, not the shard.
+  std::chrono::milliseconds cpuLimit{30000};
 };
 
 class Script {

@@ -11,10 +11,21 @@
 //     except at process shutdown, when no JavaScript runs any more.
 //  3. Lambdas posted to event loops or stored in timers carry ids and this ShardIsolate's address,
 //     never V8 handles: the loop may outlive the isolate.
+//  4. Limits. JavaScript "runs" from the outermost Scope's opening until it has closed and the
+//     microtasks are drained (watchEnter/watchExit). A process-wide watchdog thread terminates an
+//     isolate whose JavaScript has run longer than the CPU limit; the near-heap-limit callback
+//     terminates it when the heap is full (and grants room to unwind). Both set
+//     terminateRequested_ under watchMu_, and watchExit cancels the termination under the same
+//     lock, once nothing is on the JS stack: a late watchdog can never terminate the next entry
+//     (V8's termination is sticky). The caller of the terminated handler gets an error and the
+//     object is reset (ObjectState::abort), so its heap can be collected.
 #include "js/shard_isolate.h"
 
 #include <cmath>
+#include <condition_variable>
 #include <cstring>
+#include <set>
+#include <thread>
 
 #include "base/log.h"
 #include "js/engine.h"
@@ -65,7 +76,132 @@ void onPromiseReject(v8::PromiseRejectMessage message) {
   js->onPromiseRejectEvent(message);
 }
 
+int64_t steadyNanos() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
 }  // namespace
+
+struct ShardIsolate::Waiter {
+  ~Waiter() {
+    if (js != nullptr && !done) js->pendingWaiters_.erase(this);
+  }
+  ShardIsolate* js = nullptr;
+  uint32_t owner = 0;
+  bool done = false;
+  bool fulfilled = true;
+  v8::Global<Value> value;
+  std::coroutine_handle<> handle;
+};
+
+// The watchdog thread (note 4): one per process, started with the first isolate, checking every
+// 10 ms. It never exits (isolates come and go; the process ends it).
+class Watchdog {
+ public:
+  static Watchdog& instance() {
+    static Watchdog* watchdog = new Watchdog();  // never destroyed: the thread runs until exit
+    return *watchdog;
+  }
+  void add(ShardIsolate* js) {
+    std::lock_guard lock(mu_);
+    isolates_.insert(js);
+  }
+  void remove(ShardIsolate* js) {
+    std::lock_guard lock(mu_);
+    isolates_.erase(js);
+  }
+
+ private:
+  Watchdog() {
+    std::thread([this] { run(); }).detach();
+  }
+  void run() {
+    for (;;) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      std::lock_guard lock(mu_);
+      int64_t now = steadyNanos();
+      for (ShardIsolate* js : isolates_) {
+        std::lock_guard watch(js->watchMu_);
+        int64_t limit = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                            js->script().options().cpuLimit)
+                            .count();
+        if (js->enteredAtNanos_ != 0 && !js->terminateRequested_ &&
+            now - js->enteredAtNanos_ > limit) {
+          js->terminateRequested_ = true;
+          js->terminationReason_ = "Worker exceeded CPU time limit.";
+          js->culprit_ = js->currentOwner_.load();
+          js->isolate_->TerminateExecution();
+        }
+      }
+    }
+  }
+  std::mutex mu_;
+  std::set<ShardIsolate*> isolates_;
+};
+
+void ShardIsolate::watchEnter() {
+  std::lock_guard lock(watchMu_);
+  enteredAtNanos_ = steadyNanos();
+}
+
+std::optional<std::pair<uint32_t, std::string>> ShardIsolate::watchExit() {
+  std::lock_guard lock(watchMu_);
+  enteredAtNanos_ = 0;
+  std::optional<std::pair<uint32_t, std::string>> culprit;
+  if (terminateRequested_) {
+    culprit.emplace(culprit_, terminationReason_);
+    terminateRequested_ = false;
+    terminationReason_.clear();
+    isolate_->CancelTerminateExecution();
+    // A heap that hit its limit got temporary room to unwind: collect, then restore the limit.
+    if (heapLimit_ != 0) {
+      isolate_->LowMemoryNotification();
+      isolate_->RemoveNearHeapLimitCallback(&ShardIsolate::nearHeapLimit, heapLimit_);
+      isolate_->AddNearHeapLimitCallback(&ShardIsolate::nearHeapLimit, this);
+    }
+  }
+  return culprit;
+}
+
+void ShardIsolate::failOwner(uint32_t owner, const std::string& reason) {
+  base::logError(owner == 0 ? workerTag_ : *currentTag_, reason);
+  HandleScope handles(isolate_);
+  Context::Scope contextScope(context());
+  std::vector<Waiter*> failed;
+  for (Waiter* waiter : pendingWaiters_) {
+    if (waiter->owner == owner) failed.push_back(waiter);
+  }
+  for (Waiter* waiter : failed) {
+    pendingWaiters_.erase(waiter);
+    waiter->done = true;
+    waiter->fulfilled = false;
+    waiter->value.Reset(isolate_, v8::Exception::Error(str(isolate_, reason)));
+    if (waiter->handle) markReady(waiter);
+  }
+  if (owner != 0) {
+    if (ObjectSlot* slot = object(owner)) slot->state->abort(reason);
+  }
+}
+
+std::string ShardIsolate::terminationReason() {
+  std::lock_guard lock(watchMu_);
+  return terminationReason_;
+}
+
+size_t ShardIsolate::nearHeapLimit(void* data, size_t current, size_t initial) {
+  auto* js = static_cast<ShardIsolate*>(data);
+  std::lock_guard lock(js->watchMu_);
+  if (!js->terminateRequested_) {
+    js->terminateRequested_ = true;
+    js->terminationReason_ = "Worker exceeded its memory limit.";
+    js->culprit_ = js->currentOwner_.load();
+    js->isolate_->TerminateExecution();
+  }
+  js->heapLimit_ = initial;
+  return current + (64u << 20);  // room to unwind
+}
 
 struct ShardIsolate::ModuleRecord {
   std::string name;
@@ -75,13 +211,6 @@ struct ShardIsolate::ModuleRecord {
   v8::Global<Value> syntheticDefault;  // text, data, JSON and Wasm modules
 };
 
-struct ShardIsolate::Waiter {
-  ShardIsolate* js = nullptr;
-  bool done = false;
-  bool fulfilled = true;
-  v8::Global<Value> value;
-  std::coroutine_handle<> handle;
-};
 
 struct ShardIsolate::TimerSlot {
   explicit TimerSlot(base::EventLoop& loop) : timer(loop) {}
@@ -90,6 +219,7 @@ struct ShardIsolate::TimerSlot {
   bool repeat = false;
   std::chrono::nanoseconds delay{0};
   std::string tag;
+  uint32_t owner = 0;
 };
 
 // ---- creation ----------------------------------------------------------------------------------
@@ -147,7 +277,11 @@ ShardIsolate::ShardIsolate(std::shared_ptr<const Script> script, Env* env)
   isolate_ = Isolate::New(params);
   isolate_->SetMicrotasksPolicy(v8::MicrotasksPolicy::kExplicit);
   isolate_->SetPromiseRejectCallback(onPromiseReject);
-  v8::Isolate::Scope isolateScope(isolate_);
+  // The isolate stays entered on this thread for its whole life (one isolate per thread): V8
+  // finds it through thread-local state in GC and in some API calls.
+  isolate_->Enter();
+  isolate_->AddNearHeapLimitCallback(&ShardIsolate::nearHeapLimit, this);
+  Watchdog::instance().add(this);
   HandleScope handles(isolate_);
   Local<Context> context = Context::New(isolate_);
   // As on Cloudflare: no eval() and no new Function(string).
@@ -156,8 +290,8 @@ ShardIsolate::ShardIsolate(std::shared_ptr<const Script> script, Env* env)
 }
 
 ShardIsolate::~ShardIsolate() {
+  Watchdog::instance().remove(this);
   {
-    v8::Isolate::Scope isolateScope(isolate_);
     timers_.clear();
     modulesByHash_.clear();
     modulesByName_.clear();
@@ -171,11 +305,11 @@ ShardIsolate::~ShardIsolate() {
     responseParts_.Reset();
     context_.Reset();
   }
+  isolate_->Exit();
   isolate_->Dispose();
 }
 
 void ShardIsolate::load() {
-  v8::Isolate::Scope isolateScope(isolate_);
   Scope scope(*this);
   Local<Context> context = this->context();
 
@@ -483,15 +617,31 @@ Local<Object> ShardIsolate::evaluateModule(ModuleRecord& record) {
 
 // ---- scopes and microtasks ---------------------------------------------------------------------
 
-ShardIsolate::Scope::Scope(ShardIsolate& js, const std::string* logTag)
-    : js_(js), handles_(js.isolate_), context_(js.context()), previousTag_(js.currentTag_) {
-  ++js_.depth_;
+ShardIsolate::Scope::Scope(ShardIsolate& js, const std::string* logTag, int64_t owner)
+    : js_(js),
+      handles_(js.isolate_),
+      context_(js.context()),
+      previousTag_(js.currentTag_),
+      previousOwner_(js.currentOwner()) {
+  if (js_.depth_++ == 0 && !js_.draining_) js_.watchEnter();
   if (logTag != nullptr) js_.currentTag_ = logTag;
+  if (owner >= 0) js_.currentOwner_.store(static_cast<uint32_t>(owner), std::memory_order_relaxed);
 }
 
 ShardIsolate::Scope::~Scope() {
-  if (--js_.depth_ == 0) js_.drain();
+  if (--js_.depth_ == 0) {
+    js_.drain();
+    while (!js_.draining_) {
+      auto culprit = js_.watchExit();
+      if (!culprit) break;
+      // Terminated: what the culprit was waiting for fails, then those waiters run.
+      js_.watchEnter();
+      js_.failOwner(culprit->first, culprit->second);
+      js_.drain();
+    }
+  }
   js_.currentTag_ = previousTag_;
+  js_.currentOwner_.store(previousOwner_, std::memory_order_relaxed);
 }
 
 void ShardIsolate::drain() {
@@ -540,6 +690,7 @@ namespace {
 void settleCallback(const FunctionCallbackInfo<Value>& info, bool fulfilled) {
   auto* waiter = static_cast<ShardIsolate::Waiter*>(info.Data().As<External>()->Value());
   if (waiter->done) return;
+  waiter->js->forgetWaiter(waiter);
   waiter->done = true;
   waiter->fulfilled = fulfilled;
   waiter->value.Reset(info.GetIsolate(), info[0]);
@@ -552,6 +703,7 @@ void onRejected(const FunctionCallbackInfo<Value>& info) { settleCallback(info, 
 ShardIsolate::SettleAwaiter ShardIsolate::settle(Local<Value> value) {
   auto waiter = std::make_unique<Waiter>();
   waiter->js = this;
+  waiter->owner = currentOwner();
   if (!value->IsPromise()) {
     waiter->done = true;
     waiter->value.Reset(isolate_, value);
@@ -567,9 +719,10 @@ ShardIsolate::SettleAwaiter ShardIsolate::settle(Local<Value> value) {
   }
   Local<Context> context = this->context();
   Local<External> data = External::New(isolate_, waiter.get());
-  Local<Function> fulfilled = Function::New(context, onFulfilled, data, 1).ToLocalChecked();
-  Local<Function> rejected = Function::New(context, onRejected, data, 1).ToLocalChecked();
+  Local<Function> fulfilled = checked(Function::New(context, onFulfilled, data, 1));
+  Local<Function> rejected = checked(Function::New(context, onRejected, data, 1));
   (void)promise->Then(context, fulfilled, rejected);
+  pendingWaiters_.insert(waiter.get());
   return SettleAwaiter(std::move(waiter));
 }
 
@@ -601,7 +754,7 @@ MaybeLocal<Value> ShardIsolate::call(Local<Function> fn, Local<Value> receiver,
   MaybeLocal<Value> result =
       fn->Call(context(), receiver, static_cast<int>(argv.size()), argv.data());
   if (result.IsEmpty() && error != nullptr) {
-    *error = tryCatch.HasTerminated() ? JsErrorInfo{"Error", "the script was terminated", ""}
+    *error = tryCatch.HasTerminated() ? JsErrorInfo{"Error", terminationReason(), ""}
                                       : describe(tryCatch.Exception());
   }
   return result;
@@ -671,9 +824,7 @@ Local<Value> ShardIsolate::makeRequest(const Request& request) {
   (void)cf->Set(context, str(isolate_, "colo"), str(isolate_, "LOCAL"));
   Local<Value> args[] = {str(isolate_, request.method), str(isolate_, request.url), headers, body,
                          cf};
-  return makeRequest_.Get(isolate_)
-      ->Call(context, v8::Undefined(isolate_), 5, args)
-      .ToLocalChecked();
+  return checked(makeRequest_.Get(isolate_)->Call(context, v8::Undefined(isolate_), 5, args));
 }
 
 namespace {
@@ -717,16 +868,16 @@ Task<Response> ShardIsolate::toResponse(v8::Global<Value> value) {
       throwJsError(error);
     }
     Local<v8::Array> parts = partsValue.As<v8::Array>();
-    response.status = parts->Get(context, 0).ToLocalChecked()->Int32Value(context).FromMaybe(500);
-    Local<Value> headersValue = parts->Get(context, 2).ToLocalChecked();
+    response.status = checked(parts->Get(context, 0))->Int32Value(context).FromMaybe(500);
+    Local<Value> headersValue = checked(parts->Get(context, 2));
     if (headersValue->IsArray()) {
       Local<v8::Array> headers = headersValue.As<v8::Array>();
       for (uint32_t i = 0; i + 1 < headers->Length(); i += 2) {
-        response.headers.append(toStdString(isolate_, headers->Get(context, i).ToLocalChecked()),
-                                toStdString(isolate_, headers->Get(context, i + 1).ToLocalChecked()));
+        response.headers.append(toStdString(isolate_, checked(headers->Get(context, i))),
+                                toStdString(isolate_, checked(headers->Get(context, i + 1))));
       }
     }
-    Local<Value> body = parts->Get(context, 3).ToLocalChecked();
+    Local<Value> body = checked(parts->Get(context, 3));
     if (body->IsPromise()) {
       pendingBody.Reset(isolate_, body);
     } else if (!appendBody(isolate_, body, response.body)) {
@@ -805,6 +956,7 @@ uint32_t ShardIsolate::setTimer(Local<Function> callback, double delayMs, bool r
   slot->repeat = repeat;
   slot->delay = std::chrono::nanoseconds(static_cast<int64_t>(delayMs * 1e6));
   slot->tag = *currentTag_;
+  slot->owner = currentOwner();
   slot->timer.start(slot->delay, [this, id] { fireTimer(id); });
   timers_.emplace(id, std::move(slot));
   return id;
@@ -817,7 +969,7 @@ void ShardIsolate::fireTimer(uint32_t id) {
   if (it == timers_.end()) return;
   TimerSlot& slot = *it->second;
   std::string tag = slot.tag;
-  Scope scope(*this, &tag);
+  Scope scope(*this, &tag, slot.owner);
   Local<Function> callback = slot.callback.Get(isolate_);
   if (slot.repeat) {
     slot.timer.start(slot.delay, [this, id] { fireTimer(id); });

@@ -19,9 +19,12 @@
 #include <coroutine>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
+#include <atomic>
 #include <vector>
 
 #include <v8.h>
@@ -76,8 +79,11 @@ class ShardIsolate {
 
   class Scope {
    public:
-    // `logTag` names who runs ("worker" or "NAMESPACE/id") for console output in this scope.
-    explicit Scope(ShardIsolate& js, const std::string* logTag = nullptr);
+    // `logTag` names who runs ("worker" or "NAMESPACE/id") for console output in this scope;
+    // `owner` is the object handle (0 = the Worker) that JavaScript in it runs for: promises
+    // awaited from it belong to that owner, and a termination in it is blamed on it. Both are
+    // inherited from the enclosing scope when not given.
+    explicit Scope(ShardIsolate& js, const std::string* logTag = nullptr, int64_t owner = -1);
     ~Scope();
     Scope(const Scope&) = delete;
     Scope& operator=(const Scope&) = delete;
@@ -87,6 +93,7 @@ class ShardIsolate {
     v8::HandleScope handles_;
     v8::Context::Scope context_;
     const std::string* previousTag_;
+    uint32_t previousOwner_;
   };
 
   // --- awaiting promises ---
@@ -151,9 +158,13 @@ class ShardIsolate {
   void clearTimer(uint32_t id);
 
   const std::string& currentTag() const { return *currentTag_; }
+  uint32_t currentOwner() const { return currentOwner_.load(std::memory_order_relaxed); }
+  // Why JavaScript was terminated, if it was during the current entry ("" otherwise).
+  std::string terminationReason();
   void onPromiseRejectEvent(v8::PromiseRejectMessage message);
   // Resumes a coroutine from the ready list after the current microtask checkpoint.
   void markReady(Waiter* waiter);
+  void forgetWaiter(Waiter* waiter) { pendingWaiters_.erase(waiter); }
   void drain();
 
  private:
@@ -180,6 +191,24 @@ class ShardIsolate {
 
   int depth_ = 0;
   bool draining_ = false;
+
+  // CPU and memory limits (see NOTES 4 in shard_isolate.cc).
+  void watchEnter();
+  // Returns the culprit if JavaScript was terminated during this entry.
+  std::optional<std::pair<uint32_t, std::string>> watchExit();
+  static size_t nearHeapLimit(void* data, size_t current, size_t initial);
+  friend class Watchdog;
+  std::mutex watchMu_;
+  int64_t enteredAtNanos_ = 0;  // guarded by watchMu_; 0 while no JavaScript runs
+  bool terminateRequested_ = false;  // guarded by watchMu_
+  std::string terminationReason_;    // guarded by watchMu_
+  uint32_t culprit_ = 0;             // guarded by watchMu_: the owner running when terminated
+  size_t heapLimit_ = 0;
+  std::atomic<uint32_t> currentOwner_{0};
+  // Waiters whose promise has not settled yet (so a terminated owner's can be failed).
+  std::unordered_set<Waiter*> pendingWaiters_;
+  // After a termination: fails the culprit's pending promises and resets its object.
+  void failOwner(uint32_t owner, const std::string& reason);
   std::vector<Waiter*> ready_;
   std::string workerTag_ = "worker";
   const std::string* currentTag_ = &workerTag_;
@@ -216,5 +245,16 @@ class ShardIsolate {
 
 // A duro::Error from a JavaScript exception (status kInternal with "Name: message").
 [[noreturn]] void throwJsError(const JsErrorInfo& error);
+
+// The handle, or a duro::Error if V8 returned none (an exception, or execution being terminated
+// by the CPU or memory limit): never ToLocalChecked() on anything that can run JavaScript.
+template <typename T>
+v8::Local<T> checked(v8::MaybeLocal<T> value) {
+  v8::Local<T> out;
+  if (!value.ToLocal(&out)) {
+    throw Error(Status::internal("JavaScript execution failed or was terminated"));
+  }
+  return out;
+}
 
 }  // namespace duro::js

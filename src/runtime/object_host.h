@@ -53,6 +53,7 @@ class ObjectHost final : public ObjectState, private storage::ObjectStoreHooks {
   Started blockConcurrencyWhile(std::function<Task<void>()> fn) override;
   void waitUntil(Task<void> task) override;
   Storage& storage() override;
+  void abort(const std::string& reason) override { reset(Status::objectReset(reason)); }
   storage::ObjectStore& objectStore();
 
   // Bumped by reset(): an event that started on an older generation may not release outputs.

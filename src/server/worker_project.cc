@@ -44,6 +44,10 @@ Status defineWorkerProject(const config::WorkerConfig& config, Server& server) {
   }
   options.compatibilityDate = config.compatibilityDate;
   options.compatibilityFlags = config.compatibilityFlags;
+  if (config.duro.cpuLimitMs) options.cpuLimit = std::chrono::milliseconds(*config.duro.cpuLimitMs);
+  if (config.duro.heapLimitMb) {
+    options.heapLimitBytes = static_cast<size_t>(*config.duro.heapLimitMb) << 20;
+  }
   js::WorkerEdgeOptions edge;
   edge.trustProxy = config.duro.trustProxy.value_or(false);
 
