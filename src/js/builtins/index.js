@@ -3,7 +3,7 @@
 // calls to move requests and responses in and out. The contract is in README.md.
 
 import { setNative } from './lib/native.js';
-import { defineHidden, isObject } from './lib/util.js';
+import { defineHidden } from './lib/util.js';
 import { DOMException } from './lib/dom_exception.js';
 import { Event, EventTarget, CustomEvent } from './lib/events.js';
 import { AbortController, AbortSignal } from './lib/abort.js';
@@ -12,10 +12,10 @@ import { atob, btoa } from './lib/base64.js';
 import { Headers } from './lib/headers.js';
 import { Blob, File } from './lib/blob.js';
 import { FormData } from './lib/form_data.js';
-import { Body, bodyFlatHeaders, bodyParts } from './lib/body.js';
+import { bodyFlatHeaders, bodyParts } from './lib/body.js';
 import { Request, requestInternals } from './lib/request.js';
 import { Response, responseInternals } from './lib/response.js';
-import { URL, URLSearchParams } from './lib/url.js';
+import { URL, URLSearchParams, fastParseForTest, fullParseForTest } from './lib/url.js';
 import * as streams from './lib/streams.js';
 import { Crypto, SubtleCrypto, makeCrypto } from './lib/crypto.js';
 import { structuredClone } from './lib/structured_clone.js';
@@ -127,5 +127,5 @@ export function isResponse(v) {
   return responseInternals.isResponse(v);
 }
 
-// Not part of the C++ contract: for tests and tools that want the classes without a context.
-export { Body, isObject };
+// Not part of the C++ contract: hooks for the tests.
+export const internalsForTest = { fastParse: fastParseForTest, fullParse: fullParseForTest };
