@@ -55,6 +55,13 @@ class Status {
   // "overloaded: Durable Object is overloaded" or "ok".
   std::string toString() const;
 
+  // The same error with machine-readable detail attached: opaque bytes for whoever handles it
+  // (the JavaScript layer attaches the serialized exception, so a caller in another object can
+  // rethrow it with its class, name and message). Not shown in messages.
+  Status withDetail(std::string detail) const;
+  // The detail, or nullptr.
+  const std::string* detail() const noexcept { return rep_ && rep_->detail ? &*rep_->detail : nullptr; }
+
   bool isOverloaded() const noexcept { return code() == StatusCode::kOverloaded; }
   bool isInvalidArgument() const noexcept { return code() == StatusCode::kInvalidArgument; }
 
@@ -62,6 +69,7 @@ class Status {
   struct Rep {
     StatusCode code;
     std::string message;
+    std::optional<std::string> detail;
   };
   // Shared so that copies are cheap; a Rep is immutable once built.
   std::shared_ptr<const Rep> rep_;

@@ -19,7 +19,15 @@ std::string_view statusCodeName(StatusCode code) {
 }
 
 Status::Status(StatusCode code, std::string message) {
-  if (code != StatusCode::kOk) rep_ = std::make_shared<const Rep>(Rep{code, std::move(message)});
+  if (code != StatusCode::kOk) {
+    rep_ = std::make_shared<const Rep>(Rep{code, std::move(message), std::nullopt});
+  }
+}
+
+Status Status::withDetail(std::string detail) const {
+  Status out;
+  if (rep_) out.rep_ = std::make_shared<const Rep>(Rep{rep_->code, rep_->message, std::move(detail)});
+  return out;
 }
 
 const std::string& Status::message() const noexcept {

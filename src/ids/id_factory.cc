@@ -111,13 +111,12 @@ ObjectId IdFactory::newUniqueId() const {
 
 Result<ObjectId> IdFactory::idFromString(std::string_view text) const {
   if (text.size() != 2 * ObjectId::kSize) {
-    return Status::invalidArgument("Invalid Durable Object ID: must be 64 hex digits (got " +
-                                   std::to_string(text.size()) + " characters)");
+    return Status::invalidArgument("Invalid Durable Object ID: must be 64 hex digits");
   }
   ObjectId::Bytes bytes{};
   if (!decodeHex(text, bytes)) {
     return Status::invalidArgument(
-        "Invalid Durable Object ID: must be 64 hex digits (found a non-hex character)");
+        "Invalid Durable Object ID: must be 64 hex digits");
   }
   uint8_t check[32];
   keyedHash(secret_, "check", bytes.data(), kBodySize, check);

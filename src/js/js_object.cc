@@ -73,8 +73,10 @@ ShardIsolate::SettleAwaiter JsDurableObject::invoke(const char* method,
   Local<v8::Object> instance = instance_.Get(isolate);
   Local<Value> fn;
   if (!instance->Get(js_.context(), str(isolate, method)).ToLocal(&fn) || !fn->IsFunction()) {
-    throw Error(Status::internal(std::string("the Durable Object class has no ") + method +
-                                 "() handler"));
+    // workerd's wording (for fetch; likewise for the other handlers).
+    throwJsException(js_, v8::Exception::Error(str(
+                              isolate, std::string("Handler does not export a ") + method +
+                                           "() function.")));
   }
   JsErrorInfo error;
   Local<Value> result;
@@ -105,7 +107,7 @@ Task<Response> JsDurableObject::fetch(Request request) {
     ShardIsolate::Scope scope(js_, &tag_, handle_);
     Local<Value> error = settled.value.Get(js_.isolate());
     js_.reportError(error);
-    throwJsError(js_.describe(error));
+    throwJsException(js_, error);
   }
   co_return co_await js_.toResponse(std::move(settled.value));
 }
@@ -145,22 +147,38 @@ Task<MethodResult> JsDurableObject::callMethod(std::string name, std::string ser
     v8::Isolate* isolate = js_.isolate();
     Local<v8::Context> context = js_.context();
     v8::TryCatch tryCatch(isolate);
-    Local<Value> args;
-    if (!deserializeValue(js_, serializedArgs).ToLocal(&args) || !args->IsArray()) {
-      throw Error(Status::invalidArgument("malformed RPC arguments"));
-    }
     Local<v8::Object> instance = instance_.Get(isolate);
-    Local<Value> fn;
+    Local<v8::String> key = str(isolate, name);
+    // Only what the class defines (methods, getters) is reachable, not instance fields.
+    bool own = instance->HasRealNamedProperty(context, key).FromMaybe(false);
     bool reserved = name == "constructor" || name == "fetch" || name == "alarm" ||
                     name == "webSocketMessage" || name == "webSocketClose" ||
                     name == "webSocketError";
-    if (reserved || !instance->Get(context, str(isolate, name)).ToLocal(&fn) ||
+    if (serializedArgs.empty() && !own && !reserved) {
+      // `await stub.name`: read a property (a getter) instead of calling a method.
+      Local<Value> value;
+      if (!instance->Get(context, key).ToLocal(&value)) {
+        if (tryCatch.HasTerminated()) terminated();
+        Local<v8::Promise::Resolver> rejected = checked(v8::Promise::Resolver::New(context));
+        (void)rejected->Reject(context, tryCatch.Exception());
+        value = rejected->GetPromise();
+      }
+      awaiter.emplace(js_.settle(value));
+    }
+    Local<Value> args;
+    if (!awaiter && (!deserializeValue(js_, serializedArgs).ToLocal(&args) || !args->IsArray())) {
+      throw Error(Status::invalidArgument("malformed RPC arguments"));
+    }
+    Local<Value> fn;
+    if (awaiter) {
+      // property read: nothing to call
+    } else if (reserved || own || !instance->Get(context, key).ToLocal(&fn) ||
         !fn->IsFunction()) {
       Local<Value> error = v8::Exception::TypeError(
           str(isolate, "The RPC receiver does not implement the method \"" + name + "\"."));
-      std::optional<std::string> bytes = serializeValue(js_, error);
-      co_return MethodResult{bytes.value_or(std::string()), true};
+      co_return MethodResult{serializeThrown(js_, error), true};
     }
+    if (!awaiter) {
     Local<v8::Array> array = args.As<v8::Array>();
     std::vector<Local<Value>> argv;
     for (uint32_t i = 0; i < array->Length(); ++i) {
@@ -178,6 +196,7 @@ Task<MethodResult> JsDurableObject::callMethod(std::string name, std::string ser
       result = rejected->GetPromise();
     }
     awaiter.emplace(js_.settle(result));
+    }
   }
   Settled settled = co_await std::move(*awaiter);
   ShardIsolate::Scope scope(js_, &tag_, handle_);
@@ -189,10 +208,12 @@ Task<MethodResult> JsDurableObject::callMethod(std::string name, std::string ser
     // the DataCloneError instead.
     Local<Value> error = tryCatch.Exception();
     tryCatch.Reset();
-    bytes = serializeValue(js_, error);
-    co_return MethodResult{bytes.value_or(std::string()), true};
+    co_return MethodResult{serializeThrown(js_, error), true};
   }
-  co_return MethodResult{std::move(*bytes), !settled.fulfilled};
+  if (!settled.fulfilled) {
+    co_return MethodResult{serializeThrown(js_, settled.value.Get(isolate)), true};
+  }
+  co_return MethodResult{std::move(*bytes), false};
 }
 
 }  // namespace duro::js

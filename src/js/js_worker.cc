@@ -29,10 +29,6 @@ void addEdgeHeaders(Request& request, const WorkerEdgeOptions& edge) {
   if (edge.trustProxy && request.headers.has("CF-Connecting-IP")) return;
   if (request.clientAddress.empty()) return;
   request.headers.set("CF-Connecting-IP", request.clientAddress);
-  if (!edge.trustProxy || !request.headers.has("X-Forwarded-For")) {
-    request.headers.set("X-Forwarded-For", request.clientAddress);
-  }
-  if (!request.headers.has("X-Forwarded-Proto")) request.headers.set("X-Forwarded-Proto", "http");
 }
 
 Task<Response> runWorkerFetch(std::shared_ptr<const Script> script, WorkerEdgeOptions edge,

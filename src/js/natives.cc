@@ -493,6 +493,10 @@ void stubFetch(const FunctionCallbackInfo<Value>& info, ShardIsolate& js) {
         Isolate* isolate = js.isolate();
         Local<Context> context = js.context();
         if (!r.isOk()) {
+          if (const std::string* detail = r.status().detail()) {
+            *out = deserializeThrown(js, *detail);
+            return false;
+          }
           *out = exceptionFor(isolate, r.status());
           if (r.status().code() == StatusCode::kOverloaded) {
             (void)out->As<Object>()->Set(context, str(isolate, "overloaded"), v8::True(isolate));
@@ -524,7 +528,9 @@ void callMethod(const FunctionCallbackInfo<Value>& info, ShardIsolate& js) {
   if (binding == nullptr) throw JsThrow{JsThrow::kError, "this namespace does not take RPC calls"};
   ObjectId id = objectIdArg(info, ns);
   std::string method = toStd(isolate, info[3]);
-  std::optional<std::string> args = serializeValue(js, info[4]);
+  // No argument list: a property read (`await stub.name`), sent as empty arguments.
+  std::optional<std::string> args =
+      info[4]->IsUndefined() ? std::optional<std::string>(std::string()) : serializeValue(js, info[4]);
   if (!args) throw JsPending{};
   auto wrapped = [](Task<MethodResult> t) -> Task<Result<MethodResult>> {
     try {
@@ -548,13 +554,13 @@ void callMethod(const FunctionCallbackInfo<Value>& info, ShardIsolate& js) {
           markRemote(js, *out);
           return false;
         }
+        if (r->threw) {
+          *out = deserializeThrown(js, r->serialized);
+          return false;
+        }
         v8::TryCatch tryCatch(isolate);
         if (!deserializeValue(js, r->serialized).ToLocal(out)) {
           *out = tryCatch.Exception();
-          return false;
-        }
-        if (r->threw) {
-          markRemote(js, *out);
           return false;
         }
         return true;
@@ -570,7 +576,11 @@ struct StorageTarget {
   ObjectSlot* slot;
 };
 
-StorageTarget storageArg(const FunctionCallbackInfo<Value>& info, ShardIsolate& js) {
+StorageTarget storageArg(const FunctionCallbackInfo<Value>& info, ShardIsolate& js,
+                         const char* op = nullptr) {
+  if (op != nullptr && js.isRolledBack(toUint32(info, 0))) {
+    throw JsThrow{JsThrow::kError, std::string("Cannot ") + op + "() on rolled back transaction"};
+  }
   StorageTarget t{};
   t.ops = js.storageOps(toUint32(info, 0), &t.storage, &t.txn, &t.slot);
   if (t.ops == nullptr) {
@@ -643,7 +653,7 @@ bool entriesToMap(ShardIsolate& js, StorageEntries& entries, Local<Value>* out) 
 
 void storageGet(const FunctionCallbackInfo<Value>& info, ShardIsolate& js) {
   Isolate* isolate = info.GetIsolate();
-  StorageTarget t = storageArg(info, js);
+  StorageTarget t = storageArg(info, js, "get");
   StorageGetOptions options = getOptions(isolate, info[2]);
   if (info[1]->IsArray()) {
     std::vector<std::string> keys = keyList(isolate, info[1].As<Array>());
@@ -666,7 +676,7 @@ void storageGet(const FunctionCallbackInfo<Value>& info, ShardIsolate& js) {
 void storagePut(const FunctionCallbackInfo<Value>& info, ShardIsolate& js) {
   Isolate* isolate = info.GetIsolate();
   Local<Context> context = isolate->GetCurrentContext();
-  StorageTarget t = storageArg(info, js);
+  StorageTarget t = storageArg(info, js, "put");
   int argc = info[4]->Int32Value(context).FromMaybe(0);
   if (info[1]->IsObject() && !info[1]->IsString()) {
     // put(entries, options)
@@ -680,6 +690,7 @@ void storagePut(const FunctionCallbackInfo<Value>& info, ShardIsolate& js) {
       if (!names->Get(context, i).ToLocal(&name) || !object->Get(context, name).ToLocal(&value)) {
         throw JsPending{};
       }
+      if (value->IsUndefined()) continue;  // as workerd: an undefined value is skipped
       std::optional<std::string> bytes = serializeValue(js, value);
       if (!bytes) throw JsPending{};
       entries.emplace_back(toStd(isolate, name), std::move(*bytes));
@@ -687,9 +698,8 @@ void storagePut(const FunctionCallbackInfo<Value>& info, ShardIsolate& js) {
     t.ops->put(std::move(entries), putOptions(isolate, info[2]));
     return;
   }
-  if (argc < 2) {
-    throw JsThrow{JsThrow::kTypeError,
-                  "put() requires a value when called with a key (or an object of entries)."};
+  if (argc < 2 || info[2]->IsUndefined()) {
+    throw JsThrow{JsThrow::kTypeError, "put() called with undefined value."};
   }
   std::string key = toStd(isolate, info[1]);
   std::optional<std::string> bytes = serializeValue(js, info[2]);
@@ -699,7 +709,7 @@ void storagePut(const FunctionCallbackInfo<Value>& info, ShardIsolate& js) {
 
 void storageDelete(const FunctionCallbackInfo<Value>& info, ShardIsolate& js) {
   Isolate* isolate = info.GetIsolate();
-  StorageTarget t = storageArg(info, js);
+  StorageTarget t = storageArg(info, js, "delete");
   StoragePutOptions options = putOptions(isolate, info[2]);
   if (info[1]->IsArray()) {
     info.GetReturnValue().Set(resultOrPromise<size_t>(
@@ -721,7 +731,7 @@ void storageDelete(const FunctionCallbackInfo<Value>& info, ShardIsolate& js) {
 void storageList(const FunctionCallbackInfo<Value>& info, ShardIsolate& js) {
   Isolate* isolate = info.GetIsolate();
   Local<Context> context = isolate->GetCurrentContext();
-  StorageTarget t = storageArg(info, js);
+  StorageTarget t = storageArg(info, js, "list");
   Local<Value> options = info[1];
   StorageListOptions o;
   o.start = stringOption(isolate, options, "start");
@@ -767,7 +777,7 @@ Storage& alarmStorage(StorageTarget& t) {
 }
 
 void storageGetAlarm(const FunctionCallbackInfo<Value>& info, ShardIsolate& js) {
-  StorageTarget t = storageArg(info, js);
+  StorageTarget t = storageArg(info, js, "getAlarm");
   info.GetReturnValue().Set(resultOrPromise<std::optional<int64_t>>(
       js, alarmStorage(t).getAlarm(getOptions(info.GetIsolate(), info[1])),
       [](ShardIsolate& js, std::optional<int64_t>& time, Local<Value>* out) {
@@ -778,18 +788,21 @@ void storageGetAlarm(const FunctionCallbackInfo<Value>& info, ShardIsolate& js) 
 }
 
 void storageSetAlarm(const FunctionCallbackInfo<Value>& info, ShardIsolate& js) {
-  StorageTarget t = storageArg(info, js);
+  StorageTarget t = storageArg(info, js, "setAlarm");
   if (!info[1]->IsNumber()) {
     throw JsThrow{JsThrow::kTypeError,
                   "setAlarm() requires a time: a Date or milliseconds since the epoch"};
   }
   double ms = info[1].As<v8::Number>()->Value();
   if (!std::isfinite(ms)) throw JsThrow{JsThrow::kTypeError, "setAlarm() requires a finite time"};
+  if (ms <= 0) {
+    throw JsThrow{JsThrow::kTypeError, "setAlarm() cannot be called with an alarm time <= 0"};
+  }
   alarmStorage(t).setAlarm(static_cast<int64_t>(ms), putOptions(info.GetIsolate(), info[2]));
 }
 
 void storageDeleteAlarm(const FunctionCallbackInfo<Value>& info, ShardIsolate& js) {
-  StorageTarget t = storageArg(info, js);
+  StorageTarget t = storageArg(info, js, "deleteAlarm");
   alarmStorage(t).deleteAlarm(putOptions(info.GetIsolate(), info[1]));
 }
 
@@ -797,6 +810,7 @@ void storageRollback(const FunctionCallbackInfo<Value>& info, ShardIsolate& js) 
   StorageTarget t = storageArg(info, js);
   if (t.txn == nullptr) throw JsThrow{JsThrow::kError, "rollback() outside a transaction"};
   t.txn->rollback();
+  js.markRolledBack(toUint32(info, 0));
 }
 
 // transaction(closure): the closure runs with a transaction handle; its promise's outcome is the
@@ -942,9 +956,38 @@ void waitUntil(const FunctionCallbackInfo<Value>& info, ShardIsolate& js) {
 // ---- serialization -----------------------------------------------------------------------------
 
 std::optional<std::string> serializeValue(ShardIsolate& js, Local<Value> value) {
-  v8::ValueSerializer serializer(js.isolate());
+  Isolate* isolate = js.isolate();
+  v8::ValueSerializer serializer(isolate);
   serializer.WriteHeader();
-  if (!serializer.WriteValue(js.context(), value).FromMaybe(false)) return std::nullopt;
+  Local<Value> replacement;
+  {
+  v8::TryCatch tryCatch(isolate);
+  if (!serializer.WriteValue(js.context(), value).FromMaybe(false)) {
+    // V8 throws a plain Error "... could not be cloned."; the platform's is a DOMException
+    // named DataCloneError.
+    if (tryCatch.HasCaught() && !tryCatch.HasTerminated()) {
+      Local<Value> exception = tryCatch.Exception();
+      std::string message = js.describe(exception).message;
+      Local<Value> domException;
+      Local<Value> error;
+      if (js.context()->Global()->Get(js.context(), str(isolate, "DOMException")).ToLocal(&domException) &&
+          domException->IsFunction()) {
+        Local<Value> args[] = {str(isolate, message), str(isolate, "DataCloneError")};
+        if (domException.As<Function>()->NewInstance(js.context(), 2, args).ToLocal(&error)) {
+          exception = error;
+        }
+      }
+      replacement = exception;
+    } else {
+      tryCatch.ReThrow();
+      return std::nullopt;
+    }
+  }
+  }
+  if (!replacement.IsEmpty()) {
+    isolate->ThrowException(replacement);
+    return std::nullopt;
+  }
   std::pair<uint8_t*, size_t> buffer = serializer.Release();
   std::string out(reinterpret_cast<const char*>(buffer.first), buffer.second);
   free(buffer.first);
@@ -956,6 +999,78 @@ MaybeLocal<Value> deserializeValue(ShardIsolate& js, std::string_view bytes) {
                                      bytes.size());
   if (!deserializer.ReadHeader(js.context()).FromMaybe(false)) return {};
   return deserializer.ReadValue(js.context());
+}
+
+std::string serializeThrown(ShardIsolate& js, Local<Value> thrown) {
+  Isolate* isolate = js.isolate();
+  Local<Context> context = js.context();
+  v8::TryCatch ignore(isolate);
+  Local<Value> payload = thrown;
+  if (thrown->IsNativeError()) {
+    // {duroError: 1, name, message, stack}: rebuilt by deserializeThrown.
+    JsErrorInfo info = js.describe(thrown);
+    Local<Object> envelope = Object::New(isolate);
+    (void)envelope->Set(context, str(isolate, "duroError"), v8::Integer::New(isolate, 1));
+    (void)envelope->Set(context, str(isolate, "name"), str(isolate, info.name));
+    (void)envelope->Set(context, str(isolate, "message"), str(isolate, info.message));
+    (void)envelope->Set(context, str(isolate, "stack"), str(isolate, info.stack));
+    payload = envelope;
+  }
+  std::optional<std::string> bytes = serializeValue(js, payload);
+  if (!bytes) {
+    ignore.Reset();
+    bytes = serializeValue(js, str(isolate, js.describe(thrown).message));
+  }
+  return bytes.value_or(std::string());
+}
+
+Local<Value> deserializeThrown(ShardIsolate& js, std::string_view bytes) {
+  Isolate* isolate = js.isolate();
+  Local<Context> context = js.context();
+  v8::TryCatch ignore(isolate);
+  Local<Value> value;
+  if (!deserializeValue(js, bytes).ToLocal(&value)) {
+    value = v8::Exception::Error(str(isolate, "an error that could not be deserialized"));
+  }
+  if (value->IsObject() && !value->IsNativeError()) {
+    Local<Object> envelope = value.As<Object>();
+    Local<Value> marker;
+    if (envelope->Get(context, str(isolate, "duroError")).ToLocal(&marker) && marker->IsNumber()) {
+      std::string name = toStd(isolate, checked(envelope->Get(context, str(isolate, "name"))));
+      Local<String> message =
+          checked(checked(envelope->Get(context, str(isolate, "message")))->ToString(context));
+      Local<Value> error;
+      if (name == "TypeError") {
+        error = v8::Exception::TypeError(message);
+      } else if (name == "RangeError") {
+        error = v8::Exception::RangeError(message);
+      } else if (name == "SyntaxError") {
+        error = v8::Exception::SyntaxError(message);
+      } else if (name == "ReferenceError") {
+        error = v8::Exception::ReferenceError(message);
+      } else {
+        error = v8::Exception::Error(message);
+      }
+      Local<Object> object = error.As<Object>();
+      if (name != "Error" && name != "TypeError" && name != "RangeError" &&
+          name != "SyntaxError" && name != "ReferenceError") {
+        (void)object->Set(context, str(isolate, "name"), str(isolate, name));
+      }
+      Local<Value> stack;
+      if (envelope->Get(context, str(isolate, "stack")).ToLocal(&stack) && stack->IsString()) {
+        (void)object->Set(context, str(isolate, "stack"), stack);
+      }
+      value = error;
+    }
+  }
+  markRemote(js, value);
+  return value;
+}
+
+void throwJsException(ShardIsolate& js, Local<Value> exception) {
+  JsErrorInfo info = js.describe(exception);
+  std::string message = info.name.empty() ? info.message : info.name + ": " + info.message;
+  throw Error(Status::internal(message).withDetail(serializeThrown(js, exception)));
 }
 
 Local<Object> ShardIsolate::makeNativeObject() {

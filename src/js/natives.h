@@ -20,4 +20,10 @@ std::optional<std::string> serializeValue(ShardIsolate& js, v8::Local<v8::Value>
 // The value back; an empty handle with a pending exception if the bytes are not a valid clone.
 v8::MaybeLocal<v8::Value> deserializeValue(ShardIsolate& js, std::string_view bytes);
 
+// A thrown value for another isolate: Errors keep their class (for the standard ones), name,
+// message and stack, which V8's structured clone alone does not (custom names become "Error").
+std::string serializeThrown(ShardIsolate& js, v8::Local<v8::Value> thrown);
+// The thrown value back, marked `remote = true` as Cloudflare marks errors from other objects.
+v8::Local<v8::Value> deserializeThrown(ShardIsolate& js, std::string_view bytes);
+
 }  // namespace duro::js

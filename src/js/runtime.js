@@ -52,18 +52,14 @@ export class DurableObjectId {
     Object.defineProperty(this, kNs, { value: ns });
     Object.defineProperty(this, kHex, { value: hex });
     Object.defineProperty(this, kName, { value: name });
+    // An own, enumerable property as in workerd: JSON.stringify(id) is {"name":...} or {}.
+    if (name !== undefined) Object.defineProperty(this, "name", { value: name, enumerable: true });
   }
   toString() {
     return this[kHex];
   }
-  toJSON() {
-    return this[kHex];
-  }
   equals(other) {
     return other instanceof DurableObjectId && other[kHex] === this[kHex];
-  }
-  get name() {
-    return this[kName];
   }
 }
 
@@ -133,9 +129,19 @@ const stubHandler = {
   get(target, prop) {
     if (typeof prop === "symbol" || prop in target) return target[prop];
     if (prop === "then") return undefined;
-    return (...args) => native.callMethod(target[kNs], target[kHex], target[kName], prop, args);
+    return rpcProperty(target, prop);
   },
 };
+
+// `stub.name(...)` calls the remote method; `await stub.name` reads the remote property.
+function rpcProperty(target, prop) {
+  const method = (...args) =>
+    native.callMethod(target[kNs], target[kHex], target[kName], prop, args);
+  method.then = (resolve, reject) =>
+    native.callMethod(target[kNs], target[kHex], target[kName], prop, undefined)
+        .then(resolve, reject);
+  return method;
+}
 
 function makeStub(ns, id) {
   return new Proxy(new DurableObjectStub(ns, id), stubHandler);
@@ -214,6 +220,9 @@ export class DurableObjectTransaction {
   }
   rollback() {
     native.storageRollback(this[kHandle]);
+  }
+  deleteAll() {
+    return Promise.reject(new Error("Cannot call deleteAll() within a transaction"));
   }
   getAlarm(options) {
     return call(native.storageGetAlarm, this[kHandle], options);

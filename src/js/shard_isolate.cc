@@ -860,12 +860,19 @@ Task<Response> ShardIsolate::toResponse(v8::Global<Value> value) {
   {
     Scope scope(*this);
     Local<Context> context = this->context();
-    JsErrorInfo error;
     Local<Value> partsValue;
-    if (!call(responseParts_.Get(isolate_), v8::Undefined(isolate_), {value.Get(isolate_)}, &error)
-             .ToLocal(&partsValue) ||
-        !partsValue->IsArray()) {
-      throwJsError(error);
+    {
+      v8::TryCatch tryCatch(isolate_);
+      Local<Value> args[] = {value.Get(isolate_)};
+      if (!responseParts_.Get(isolate_)
+               ->Call(context, v8::Undefined(isolate_), 1, args)
+               .ToLocal(&partsValue) ||
+          !partsValue->IsArray()) {
+        if (tryCatch.HasTerminated() || !tryCatch.HasCaught()) {
+          throw Error(Status::internal("JavaScript execution was terminated"));
+        }
+        throwJsException(*this, tryCatch.Exception());
+      }
     }
     Local<v8::Array> parts = partsValue.As<v8::Array>();
     response.status = checked(parts->Get(context, 0))->Int32Value(context).FromMaybe(500);
@@ -891,7 +898,7 @@ Task<Response> ShardIsolate::toResponse(v8::Global<Value> value) {
     }();
     Settled body = co_await std::move(awaiter);
     Scope scope(*this);
-    if (!body.fulfilled) throwJsError(describe(body.value.Get(isolate_)));
+    if (!body.fulfilled) throwJsException(*this, body.value.Get(isolate_));
     if (!appendBody(isolate_, body.value.Get(isolate_), response.body)) {
       throw Error(Status::internal("the response body stream produced an unsupported type"));
     }
@@ -921,6 +928,15 @@ uint32_t ShardIsolate::registerTransaction(StorageTransaction* txn, uint32_t obj
 }
 
 void ShardIsolate::unregisterTransaction(uint32_t handle) { transactions_.erase(handle); }
+
+void ShardIsolate::markRolledBack(uint32_t handle) {
+  if (auto it = transactions_.find(handle); it != transactions_.end()) it->second.rolledBack = true;
+}
+
+bool ShardIsolate::isRolledBack(uint32_t handle) const {
+  auto it = transactions_.find(handle);
+  return it != transactions_.end() && it->second.rolledBack;
+}
 
 StorageOps* ShardIsolate::storageOps(uint32_t handle, Storage** storage, StorageTransaction** txn,
                                      ObjectSlot** slot) {

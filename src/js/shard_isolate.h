@@ -142,6 +142,9 @@ class ShardIsolate {
   ObjectSlot* object(uint32_t handle);
   uint32_t registerTransaction(StorageTransaction* txn, uint32_t objectHandle);
   void unregisterTransaction(uint32_t handle);
+  // rollback() was called on the transaction: its further operations are errors.
+  void markRolledBack(uint32_t handle);
+  bool isRolledBack(uint32_t handle) const;
   // The storage operations for a handle from JS (an object's storage or a live transaction);
   // nullptr if it is gone. `storage` is set for objects, `txn` for transactions.
   StorageOps* storageOps(uint32_t handle, Storage** storage, StorageTransaction** txn,
@@ -217,6 +220,7 @@ class ShardIsolate {
   struct TxnSlot {
     StorageTransaction* txn;
     uint32_t object;
+    bool rolledBack = false;
   };
   std::unordered_map<uint32_t, ObjectSlot> objects_;
   std::unordered_map<uint32_t, TxnSlot> transactions_;
@@ -245,6 +249,9 @@ class ShardIsolate {
 
 // A duro::Error from a JavaScript exception (status kInternal with "Name: message").
 [[noreturn]] void throwJsError(const JsErrorInfo& error);
+// Likewise, with the exception itself attached as the status detail (serializeThrown), so that
+// a caller in another object rethrows it with its class, name and message. Inside a Scope.
+[[noreturn]] void throwJsException(ShardIsolate& js, v8::Local<v8::Value> exception);
 
 // The handle, or a duro::Error if V8 returned none (an exception, or execution being terminated
 // by the CPU or memory limit): never ToLocalChecked() on anything that can run JavaScript.

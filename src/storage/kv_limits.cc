@@ -8,8 +8,8 @@ namespace duro::storage {
 Status checkKey(const KvLimits& limits, std::string_view key) {
   if (key.size() > limits.maxKeyBytes) {
     return Status::limitExceeded("Keys cannot be larger than " +
-                                 std::to_string(limits.maxKeyBytes) + " bytes (got " +
-                                 std::to_string(key.size()) + ")");
+                                 std::to_string(limits.maxKeyBytes) + " bytes. A key of size " +
+                                 std::to_string(key.size()) + " was provided.");
   }
   return Status::ok();
 }
@@ -18,17 +18,17 @@ Status checkValue(const KvLimits& limits, std::string_view key, std::string_view
   if (Status s = checkKey(limits, key); !s) return s;
   if (value.size() > limits.maxValueBytes) {
     return Status::limitExceeded("Values cannot be larger than " +
-                                 std::to_string(limits.maxValueBytes) + " bytes (got " +
-                                 std::to_string(value.size()) + ")");
+                                 std::to_string(limits.maxValueBytes) + " bytes. A value of size " +
+                                 std::to_string(value.size()) + " was provided.");
   }
   return Status::ok();
 }
 
 Status checkBatch(const KvLimits& limits, size_t keys) {
   if (keys > limits.maxBatchKeys) {
-    return Status::limitExceeded("Maximum number of keys in a batch is " +
-                                 std::to_string(limits.maxBatchKeys) + " (got " +
-                                 std::to_string(keys) + ")");
+    return Status::limitExceeded("Maximum number of key value pairs is " +
+                                 std::to_string(limits.maxBatchKeys) + ". " +
+                                 std::to_string(keys) + " pairs were provided.");
   }
   return Status::ok();
 }
