@@ -140,7 +140,12 @@ export class TextDecoder {
     // first bytes decoded always hold the whole BOM if there is one.
     const ignoreBOM = this.#ignoreBOM || this.#bomChecked;
     if (bytes.length !== 0) this.#bomChecked = true;
-    return native.utf8Decode(bytes, this.#fatal, ignoreBOM);
+    if (!this.#fatal) return native.utf8Decode(bytes, false, ignoreBOM);
+    try {
+      return native.utf8Decode(bytes, true, ignoreBOM);
+    } catch {
+      throw decodeError();
+    }
   }
 
   #decodeUtf16(bytes, stream, le) {
