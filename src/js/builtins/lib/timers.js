@@ -25,7 +25,9 @@ function toDelay(delay) {
 function schedule(callback, delay, args, repeat) {
   checkCallback(callback);
   const fn = args.length === 0 ? callback : () => callback(...args);
-  return native.setTimer(fn, toDelay(delay), repeat);
+  const ms = toDelay(delay);
+  // An interval of 0 would fire back to back; like browsers and Node, repeat at 1 ms at most.
+  return native.setTimer(fn, repeat && ms < 1 ? 1 : ms, repeat);
 }
 
 export function setTimeout(callback, delay = 0, ...args) {
