@@ -1,7 +1,7 @@
 # The Web API bundle (src/js/builtins), included by src/js/CMakeLists.txt. Defines:
 #   DURO_BUILTINS_JS      path of the bundled ES module: ${CMAKE_CURRENT_BINARY_DIR}/duro_builtins.js
 #   duro_builtins_bundle  custom target that (re)builds it with bundle.sh (npm ci + esbuild)
-#   js_builtins_test      ctest test (when DURO_BUILD_TESTS): node --test src/js/builtins/test/
+#   js_builtins_test      ctest test (when DURO_BUILD_TESTS): node --test on src/js/builtins/test/*.test.mjs
 #                         against that bundle
 # Building needs node and npm (the npm registry on the first build, for package-lock.json).
 set(DURO_BUILTINS_DIR "${CMAKE_CURRENT_LIST_DIR}")
@@ -27,8 +27,10 @@ add_custom_command(
 add_custom_target(duro_builtins_bundle DEPENDS "${DURO_BUILTINS_JS}")
 
 if(DURO_BUILD_TESTS)
+  # The files are listed (newer Node versions read --test arguments as glob patterns, not folders).
+  file(GLOB duroBuiltinsTests CONFIGURE_DEPENDS "${DURO_BUILTINS_DIR}/test/*.test.mjs")
   add_test(NAME js_builtins_test
-    COMMAND "${DURO_NODE_EXECUTABLE}" --test "${DURO_BUILTINS_DIR}/test/"
+    COMMAND "${DURO_NODE_EXECUTABLE}" --test ${duroBuiltinsTests}
     WORKING_DIRECTORY "${DURO_BUILTINS_DIR}")
   set_tests_properties(js_builtins_test PROPERTIES
     TIMEOUT 300
