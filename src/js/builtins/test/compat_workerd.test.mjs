@@ -1,4 +1,4 @@
-// The same probes run in workerd (the reference runtime, installed by tools/install-workerd.sh
+// The same probes (and console.log calls) run in workerd (the reference runtime, installed by tools/install-workerd.sh
 // into .deps/workerd) and against the bundle; their results must be equal. Skipped when workerd
 // is not installed (set DURO_WORKERD to its binary to use another one).
 import { test } from 'node:test';
@@ -107,12 +107,36 @@ const probes = [
   ['toStringTags', `return [new Headers(), new Request('http://x/'), new Response(), new AbortController(), new Event('x'), new TextEncoder(), new Blob()].map((o) => Object.prototype.toString.call(o));`],
 ];
 
+// Arguments of console.log calls whose output must match workerd's (its console is Node's inspect).
+const consoleProbes = [
+  `'str', 42, -0, 10n, true, null, undefined`,
+  `{ a: 1, b: 'x', c: [1, 2, { d: 3 }] }`,
+  `['a', "it's", 'q"'], { s: 'multi\\nline', q: "it's" }`,
+  `{ a: { b: { c: { d: { e: 1 } } } } }, [[[[[1]]]]]`,
+  `new Map([[1, 'a'], ['k', { x: 1 }]]), new Set([1, 'two']), new Map(), new Set()`,
+  `new Date(0), new Date(NaN)`,
+  `function named() {}, () => {}, class K {}, async function af() {}, function* gf() {}`,
+  `new (class Foo { constructor() { this.a = 1; } })(), Object.create(null)`,
+  `(() => { const c = { name: 'c' }; c.self = c; return c; })()`,
+  `/re/g, new Uint8Array([1, 2, 3]), new ArrayBuffer(4), new Array(5), [1, , 3]`,
+  `{ 'a-b': 1, 2: 'n' }, new Number(3), new String('s'), new Boolean(false), new WeakMap()`,
+  `Array.from({ length: 120 }, (_, i) => i)`,
+  `Array.from({ length: 30 }, (_, i) => 'item' + i)`,
+  `{ long1: 'a'.repeat(20), long2: 'b'.repeat(20), long3: 'c'.repeat(20), long4: 'dddd' }`,
+  `{ fn: function () {}, arrow: () => 1 }, [undefined, null], { u: undefined }`,
+  `'%s|%d|%i|%f|%O|%j|%c|%%|%x', 'str', 42.5, 42.5, '1.5', { a: 1 }, { j: 1 }, 'color:red', 'extra'`,
+  `'%s', { a: 1 }, 'rest', 3`,
+  `'%d', '0x10', '%s'`,
+  `'%s %s', 'only'`,
+  `new URLSearchParams('a=1&b=2')`,
+];
+
 function format(result) {
   return typeof result === 'string' ? result : JSON.stringify(result);
 }
 
 async function runOurs() {
-  const { g } = await setup();
+  const { g, logs } = await setup();
   const names = Object.getOwnPropertyNames(g);
   const results = {};
   for (const [name, body] of probes) {
@@ -123,6 +147,12 @@ async function runOurs() {
       results[name] = `THROW ${err.name}: ${err.message}`;
     }
   }
+  consoleProbes.forEach((args, i) => {
+    logs.length = 0;
+    const names = Object.getOwnPropertyNames(g);
+    new Function(...names, `console.log(${args});`)(...names.map((n) => g[n]));
+    results[`console ${i}`] = logs.map((l) => l[1]).join('\n');
+  });
   return results;
 }
 
@@ -137,6 +167,7 @@ export default { async test() {
     catch (err) { results[name] = 'THROW ' + err.name + ': ' + err.message; }
   }
   console.log('RESULTS ' + JSON.stringify(results));
+${consoleProbes.map((args, i) => `  console.log('<<<console ${i}');\n  console.log(${args});\n  console.log('>>>');`).join('\n')}
 } };`;
     fs.writeFileSync(path.join(dir, 'worker.js'), worker);
     fs.writeFileSync(path.join(dir, 'config.capnp'), `using Workerd = import "/workerd/workerd.capnp";
@@ -144,8 +175,16 @@ const config :Workerd.Config = (services = [(name = "main", worker = .w)]);
 const w :Workerd.Worker = (modules = [(name = "worker.js", esModule = embed "worker.js")], compatibilityDate = "2026-11-01");
 `);
     const out = execFileSync(workerd, ['test', 'config.capnp'], { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-    const line = out.split('\n').find((l) => l.startsWith('RESULTS '));
-    return JSON.parse(line.slice('RESULTS '.length));
+    const lines = out.split('\n');
+    const results = JSON.parse(lines.find((l) => l.startsWith('RESULTS ')).slice('RESULTS '.length));
+    for (let i = 0; i < lines.length; i++) {
+      const m = /^<<<(console \d+)$/.exec(lines[i]);
+      if (m === null) continue;
+      const end = lines.indexOf('>>>', i);
+      results[m[1]] = lines.slice(i + 1, end).join('\n');
+      i = end;
+    }
+    return results;
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -154,7 +193,8 @@ const w :Workerd.Worker = (modules = [(name = "worker.js", esModule = embed "wor
 test('probes give the same results as in workerd', { skip: !fs.existsSync(workerd) && 'workerd is not installed (tools/install-workerd.sh)' }, async () => {
   const theirs = runWorkerd();
   const ours = await runOurs();
-  const mismatches = probes.map(([name]) => name).filter((name) => ours[name] !== theirs[name])
+  const names = [...probes.map(([name]) => name), ...consoleProbes.map((_, i) => `console ${i}`)];
+  const mismatches = names.filter((name) => ours[name] !== theirs[name])
     .map((name) => `${name}\n  workerd: ${theirs[name]}\n  duro:    ${ours[name]}`);
   assert.equal(mismatches.length, 0, `\n${mismatches.join('\n')}`);
 });
