@@ -14,6 +14,7 @@
 #include "js/natives.h"
 
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/rand.h>
 
 #include <chrono>
@@ -357,6 +358,29 @@ void digest(const FunctionCallbackInfo<Value>& info, ShardIsolate& js) {
   unsigned int length = 0;
   if (EVP_Digest(bytes.data(), bytes.size(), out, &length, md, nullptr) != 1) {
     throw JsThrow{JsThrow::kError, "digest failed"};
+  }
+  Local<ArrayBuffer> buffer = ArrayBuffer::New(isolate, length);
+  std::memcpy(buffer->Data(), out, length);
+  info.GetReturnValue().Set(buffer);
+}
+
+void hmac(const FunctionCallbackInfo<Value>& info, ShardIsolate& js) {
+  Isolate* isolate = info.GetIsolate();
+  std::string algorithm = toStd(isolate, info[0]);
+  const EVP_MD* md = nullptr;
+  if (algorithm == "SHA-1") md = EVP_sha1();
+  if (algorithm == "SHA-256") md = EVP_sha256();
+  if (algorithm == "SHA-384") md = EVP_sha384();
+  if (algorithm == "SHA-512") md = EVP_sha512();
+  if (md == nullptr) throw JsThrow{JsThrow::kError, "Unrecognized name."};
+  std::string_view key = viewBytes(info[1]);
+  std::string_view bytes = viewBytes(info[2]);
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  if (HMAC(md, key.data(), static_cast<int>(key.size()),
+           reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), out, &length) ==
+      nullptr) {
+    throw JsThrow{JsThrow::kError, "HMAC failed"};
   }
   Local<ArrayBuffer> buffer = ArrayBuffer::New(isolate, length);
   std::memcpy(buffer->Data(), out, length);
@@ -1087,6 +1111,7 @@ Local<Object> ShardIsolate::makeNativeObject() {
   add("getRandomValues", guarded<getRandomValues>);
   add("randomUUID", guarded<randomUUID>);
   add("digest", guarded<digest>);
+  add("hmac", guarded<hmac>);
   add("serialize", guarded<serialize>);
   add("deserialize", guarded<deserialize>);
   add("log", guarded<log>);

@@ -698,8 +698,13 @@ def main() -> int:
     p.add_argument("-v", "--verbose", action="store_true",
                    help="show the server's output on failure")
     p.add_argument("--show-log", action="store_true", help="with -v: also for passing scenarios")
+    p.add_argument("--root", help="folder holding the scenario folders (default: scenarios/ "
+                   "beside this file; examples/ runs the examples' own scenarios)")
     p.add_argument("scenarios", nargs="*", help="scenario names (default: all)")
     args = p.parse_args()
+    if args.root:
+        global SCENARIOS
+        SCENARIOS = Path(args.root).resolve()
 
     names = scenario_names()
     if args.scenarios:

@@ -17,7 +17,7 @@ import { Request, requestInternals } from './lib/request.js';
 import { Response, responseInternals } from './lib/response.js';
 import { URL, URLSearchParams, fastParseForTest, fullParseForTest } from './lib/url.js';
 import * as streams from './lib/streams.js';
-import { Crypto, SubtleCrypto, makeCrypto } from './lib/crypto.js';
+import { Crypto, CryptoKey, SubtleCrypto, makeCrypto } from './lib/crypto.js';
 import { structuredClone } from './lib/structured_clone.js';
 import { setTimeout, setInterval, clearTimeout, clearInterval, queueMicrotask, Scheduler } from './lib/timers.js';
 import { makeConsole } from './lib/console.js';
@@ -31,7 +31,7 @@ for (const cls of [Request, Response, Event, CustomEvent, AbortSignal, AbortCont
 for (const cls of [Headers, URLSearchParams, FormData]) inspectEntries(cls);
 
 const kNativeFunctions = ['utf8Encode', 'utf8EncodeInto', 'utf8Decode', 'getRandomValues', 'randomUUID', 'digest',
-  'serialize', 'deserialize', 'log', 'setTimer', 'clearTimer', 'enqueueMicrotask', 'reportError', 'now'];
+  'serialize', 'deserialize', 'log', 'setTimer', 'clearTimer', 'enqueueMicrotask', 'reportError', 'now', 'hmac'];
 
 // Defines every global on `global` (non-enumerable, writable, configurable, like WebIDL) and
 // keeps `native` for this context.
@@ -64,6 +64,7 @@ export function install(global, native) {
     ...streams,
     Crypto,
     SubtleCrypto,
+    CryptoKey,
     crypto: makeCrypto(),
     structuredClone,
     setTimeout,

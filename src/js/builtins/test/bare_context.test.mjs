@@ -28,6 +28,7 @@ function loadBare() {
       getRandomValues: (a) => { o.getRandomValues(a); return a; },
       randomUUID: () => o.randomUUID(),
       digest: (alg, b) => inner(o.digest(alg, b)),
+      hmac: (alg, k, b) => inner(o.hmac(alg, k, b)),
       serialize: (v) => inner(o.serialize(v)),
       deserialize: (ab) => o.deserialize(ab),
       log: (level, message) => o.log(level, message),

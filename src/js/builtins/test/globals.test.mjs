@@ -9,7 +9,7 @@ const expectedGlobals = ['DOMException', 'Event', 'EventTarget', 'CustomEvent', 
   'FormData', 'URL', 'URLSearchParams', 'ReadableStream', 'ReadableStreamDefaultReader', 'ReadableStreamBYOBReader',
   'ReadableStreamBYOBRequest', 'ReadableStreamDefaultController', 'ReadableByteStreamController', 'WritableStream',
   'WritableStreamDefaultWriter', 'WritableStreamDefaultController', 'TransformStream', 'TransformStreamDefaultController',
-  'ByteLengthQueuingStrategy', 'CountQueuingStrategy', 'Crypto', 'SubtleCrypto', 'crypto', 'structuredClone', 'setTimeout',
+  'ByteLengthQueuingStrategy', 'CountQueuingStrategy', 'Crypto', 'CryptoKey', 'SubtleCrypto', 'crypto', 'structuredClone', 'setTimeout',
   'setInterval', 'clearTimeout', 'clearInterval', 'queueMicrotask', 'scheduler', 'console', 'navigator', 'performance', 'self'];
 
 test('install() defines every global as non-enumerable, writable, configurable', async () => {
@@ -124,7 +124,17 @@ test('crypto: getRandomValues, randomUUID, subtle.digest (Node agrees)', async (
   assert.equal(new Uint8Array(await g.crypto.subtle.digest('MD5', new Uint8Array(0)))[0], 212);
   await assert.rejects(g.crypto.subtle.digest('SHA-3', data), { name: 'NotSupportedError', message: 'Unrecognized or unimplemented digest algorithm requested.' });
   await assert.rejects(g.crypto.subtle.digest('SHA-256', 'str'), { name: 'TypeError', message: "Failed to execute 'digest' on 'SubtleCrypto': parameter 2 is not of type 'BufferSource'." });
-  await assert.rejects(g.crypto.subtle.sign(), { name: 'NotSupportedError' });
+  await assert.rejects(g.crypto.subtle.encrypt(), { name: 'NotSupportedError' });
+  // HMAC keys: sign and verify agree with Node's HMAC.
+  const key = await g.crypto.subtle.importKey('raw', new g.TextEncoder().encode('key'), { name: 'HMAC', hash: 'SHA-256' }, true, ['sign', 'verify']);
+  const msg = new g.TextEncoder().encode('The quick brown fox jumps over the lazy dog');
+  const sig = new Uint8Array(await g.crypto.subtle.sign('HMAC', key, msg));
+  assert.equal(Buffer.from(sig).toString('hex'), 'f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8');
+  assert.equal(await g.crypto.subtle.verify('HMAC', key, sig, msg), true);
+  assert.equal(await g.crypto.subtle.verify('HMAC', key, sig, new g.TextEncoder().encode('tampered')), false);
+  assert.equal(key.algorithm.hash.name, 'SHA-256');
+  assert.deepEqual([...new Uint8Array(await g.crypto.subtle.exportKey('raw', key))], [107, 101, 121]);
+  await assert.rejects(g.crypto.subtle.sign('HMAC', await g.crypto.subtle.importKey('raw', msg, { name: 'HMAC', hash: 'SHA-1' }, false, ['verify']), msg), { name: 'InvalidAccessError' });
   assert.equal(g.crypto.subtle.timingSafeEqual(new Uint8Array([1, 2]), new Uint8Array([1, 2])), true);
   assert.equal(g.crypto.subtle.timingSafeEqual(new Uint8Array([1, 2]), new Uint8Array([1, 3])), false);
   assert.throws(() => new g.Crypto(), TypeError);

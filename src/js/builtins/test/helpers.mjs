@@ -2,7 +2,7 @@
 // fresh plain object with a `native` written with Node APIs. Set DURO_BUILTINS_JS to test a
 // bundle built elsewhere (CMake does); otherwise the bundle is built into a temp file.
 import { execFileSync } from 'node:child_process';
-import { createHash, webcrypto } from 'node:crypto';
+import { createHash, createHmac, webcrypto } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -47,6 +47,10 @@ export function makeNative() {
     randomUUID: () => webcrypto.randomUUID(),
     digest: (alg, bytes) => {
       const h = createHash(alg.replace('-', '').toLowerCase()).update(bytes).digest();
+      return h.buffer.slice(h.byteOffset, h.byteOffset + h.byteLength);
+    },
+    hmac: (alg, key, bytes) => {
+      const h = createHmac(alg.replace('-', '').toLowerCase(), key).update(bytes).digest();
       return h.buffer.slice(h.byteOffset, h.byteOffset + h.byteLength);
     },
     serialize: (v) => {
