@@ -72,7 +72,7 @@ ShardIsolate::SettleAwaiter JsDurableObject::invoke(const char* method,
   v8::Isolate* isolate = js_.isolate();
   Local<v8::Object> instance = instance_.Get(isolate);
   Local<Value> fn;
-  if (!instance->Get(js_.context(), str(isolate, method)).ToLocal(&fn) || !fn->IsFunction()) {
+  if (!instance->Get(js_.context(), js_.name(method)).ToLocal(&fn) || !fn->IsFunction()) {
     // workerd's wording (for fetch; likewise for the other handlers).
     throwJsException(js_, v8::Exception::Error(str(
                               isolate, std::string("Handler does not export a ") + method +

@@ -12,12 +12,6 @@ using v8::Value;
 
 namespace {
 
-Local<v8::String> str(v8::Isolate* isolate, std::string_view text) {
-  return v8::String::NewFromUtf8(isolate, text.data(), v8::NewStringType::kNormal,
-                                 static_cast<int>(text.size()))
-      .ToLocalChecked();
-}
-
 // What the client sees when the Worker throws: as workerd answers.
 Response uncaughtErrorResponse() {
   Response response = Response::text("Internal Server Error", 500);
@@ -48,16 +42,13 @@ Task<Response> runWorkerFetch(std::shared_ptr<const Script> script, WorkerEdgeOp
     v8::Isolate* isolate = js.isolate();
     Local<v8::Context> context = js.context();
     Local<Value> handler;
-    if (!js.mainExports()->Get(context, str(isolate, "default")).ToLocal(&handler) ||
+    if (!js.mainExports()->Get(context, js.name("default")).ToLocal(&handler) ||
         handler->IsUndefined()) {
       base::logError("worker", "the main module has no default export with a fetch() handler");
       co_return uncaughtErrorResponse();
     }
     Local<Value> receiver = handler;
-    Local<Value> ctx = js.runtimeExport("ExecutionContext")
-                           .As<v8::Function>()
-                           ->NewInstance(context)
-                           .ToLocalChecked();
+    Local<Value> ctx = js.workerContext();
     Local<Value> jsRequest = js.makeRequest(request);
     Local<Value> fetch;
     v8::TryCatch tryCatch(isolate);
@@ -71,7 +62,7 @@ Task<Response> runWorkerFetch(std::shared_ptr<const Script> script, WorkerEdgeOp
       }
       receiver = instance;
     }
-    if (!receiver.As<v8::Object>()->Get(context, str(isolate, "fetch")).ToLocal(&fetch) ||
+    if (!receiver.As<v8::Object>()->Get(context, js.name("fetch")).ToLocal(&fetch) ||
         !fetch->IsFunction()) {
       base::logError("worker", "the main module's default export has no fetch() handler");
       co_return uncaughtErrorResponse();

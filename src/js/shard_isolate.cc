@@ -303,6 +303,8 @@ ShardIsolate::~ShardIsolate() {
     env_js_.Reset();
     makeRequest_.Reset();
     responseParts_.Reset();
+    workerContext_.Reset();
+    cf_.Reset();
     context_.Reset();
   }
   isolate_->Exit();
@@ -413,7 +415,24 @@ Local<Function> ShardIsolate::objectClass(const std::string& className) {
 }
 
 Local<Value> ShardIsolate::runtimeExport(const char* name) {
-  return runtimeExports()->Get(context(), str(isolate_, name)).ToLocalChecked();
+  return checked(runtimeExports()->Get(context(), this->name(name)));
+}
+
+Local<String> ShardIsolate::name(const char* literal) {
+  auto it = names_.find(literal);
+  if (it != names_.end()) return it->second.Get(isolate_);
+  Local<String> value =
+      String::NewFromUtf8(isolate_, literal, v8::NewStringType::kInternalized).ToLocalChecked();
+  names_.emplace(literal, v8::Eternal<String>(isolate_, value));
+  return value;
+}
+
+Local<Object> ShardIsolate::workerContext() {
+  if (workerContext_.IsEmpty()) {
+    Local<Value> cls = runtimeExport("ExecutionContext");
+    workerContext_.Reset(isolate_, checked(cls.As<Function>()->NewInstance(context())));
+  }
+  return workerContext_.Get(isolate_);
 }
 
 // ---- modules -----------------------------------------------------------------------------------
@@ -819,11 +838,16 @@ Local<Value> ShardIsolate::makeRequest(const Request& request) {
     std::memcpy(buffer->Data(), request.body.data(), request.body.size());
     body = v8::Uint8Array::New(buffer, 0, request.body.size());
   }
-  Local<Object> cf = Object::New(isolate_);
-  (void)cf->Set(context, str(isolate_, "httpProtocol"), str(isolate_, "HTTP/1.1"));
-  (void)cf->Set(context, str(isolate_, "colo"), str(isolate_, "LOCAL"));
+  if (cf_.IsEmpty()) {
+    // What request.cf holds locally: no edge, so only what is true here. Frozen and shared.
+    Local<Object> cf = Object::New(isolate_);
+    (void)cf->Set(context, name("httpProtocol"), str(isolate_, "HTTP/1.1"));
+    (void)cf->Set(context, name("colo"), str(isolate_, "LOCAL"));
+    (void)cf->SetIntegrityLevel(context, v8::IntegrityLevel::kFrozen);
+    cf_.Reset(isolate_, cf);
+  }
   Local<Value> args[] = {str(isolate_, request.method), str(isolate_, request.url), headers, body,
-                         cf};
+                         cf_.Get(isolate_)};
   return checked(makeRequest_.Get(isolate_)->Call(context, v8::Undefined(isolate_), 5, args));
 }
 

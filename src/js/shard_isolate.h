@@ -135,6 +135,13 @@ class ShardIsolate {
   // The exported class bound as a Durable Object class (checked at load).
   v8::Local<v8::Function> objectClass(const std::string& className);
   v8::Local<v8::Value> runtimeExport(const char* name);
+  // An internalized string for a literal (property names on hot paths: interned once per
+  // isolate instead of looked up in the string table on every use). `literal` must be a string
+  // literal: the cache is keyed by its address.
+  v8::Local<v8::String> name(const char* literal);
+  // Per-request constants shared by every request on this isolate: the Worker's ctx (its methods
+  // hold no per-request state) and request.cf (frozen).
+  v8::Local<v8::Object> workerContext();
 
   // --- objects and native state ---
   uint32_t registerObject(ObjectSlot slot);
@@ -191,6 +198,8 @@ class ShardIsolate {
   v8::Global<v8::Function> makeRequest_, responseParts_;
   std::vector<v8::Global<v8::Promise>> unhandledRejections_;
   std::vector<Namespace*> namespaces_;
+  std::unordered_map<const char*, v8::Eternal<v8::String>> names_;
+  v8::Global<v8::Object> workerContext_, cf_;
 
   int depth_ = 0;
   bool draining_ = false;
