@@ -1,0 +1,460 @@
+#!/usr/bin/env bash
+# duro against workerd on the same Worker project (bench/compare-workerd/worker/), same machine,
+# one run. See bench/compare-workerd/README.md.
+#
+#   bench/compare-workerd/run.sh [seconds per row, default 10] [connections, default 32]
+#
+# For each row and each runtime (the order alternates between rows): start the runtime fresh on a
+# free loopback port with an empty data dir, check the route answers as expected, construct the
+# row's objects (rows over many keys: one request per key, create_objects.py), warm up 2 s, probe
+# the disk (fsync_probe.py, 0.5 s: the shared disk has slow episodes), run
+# `wrk -t2 -c<connections> -d<seconds>s --latency` (wrk/route.lua), stop it (SIGTERM, SIGKILL
+# after a timeout), delete its data. Rows: stateless, hot, spread-1000, read, limiter. Then, per
+# runtime, a fresh server gets N new objects (create_objects.py): RSS and CPU time per object.
+# Prints a table with the ratios duro/workerd against the targets and writes it as Markdown to
+# bench/results/compare-workerd-<date>.md.
+#
+# Env:
+#   RUNTIMES               which runtimes to run: "duro workerd" (default), "workerd", "duro"
+#   DURO_BIN               the duro binary (default: build-release/src/cli/duro, built first with
+#                          DURO_BUILD_DIR=build-release tools/build.sh Release)
+#   WORKERD_BIN            the workerd binary (default: the one tools/install-workerd.sh installs)
+#   DURO_THREADS           duro serve --threads (default: cores)
+#   DURO_FLAGS             extra flags for every `duro serve` (e.g. "--log-level warn")
+#   CW_DURO_MEMORY_FLAGS   extra duro flags for the memory part (default "--idle-timeout-ms
+#                          600000": every created object stays loaded while it is measured)
+#   CW_OBJECTS             objects created in the memory part (default 5000)
+#   CW_OBJECTS_DURO        the same for duro only (default CW_OBJECTS; duro must handle 100000)
+#   CW_CREATE_CONCURRENCY  connections of the creating client (default: connections)
+#   CW_CREATE_TIME_LIMIT   seconds allowed for the creation (default 600)
+#   CW_ROWS                a subset of rows, e.g. "stateless hot" (default: all, plus "memory")
+#   CW_REPEAT              rounds of the rows (default 1); the table shows each figure's median
+#                          over the rounds (the memory part runs once, after them)
+#   CW_START_TIMEOUT       seconds a runtime may take to answer after start (default 60)
+#   CW_STOP_TIMEOUT        seconds after SIGTERM before SIGKILL (default 60)
+#   CW_KEEP_LOGS           1: keep the temp dir (server logs, wrk output) and print its path
+#   DURO_BENCH_TMP         parent of the temp dir (default $TMPDIR or /tmp)
+# Exit status: 0 when every requested runtime ran every row validly (targets met or not), else 1.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+here=bench/compare-workerd
+duration="${1:-10}"
+connections="${2:-32}"
+runtimes="${RUNTIMES:-duro workerd}"
+runtimes="${runtimes//,/ }"
+threads="${DURO_THREADS:-$(nproc)}"
+objects="${CW_OBJECTS:-5000}"
+objects_duro="${CW_OBJECTS_DURO:-$objects}"
+create_concurrency="${CW_CREATE_CONCURRENCY:-$connections}"
+create_time_limit="${CW_CREATE_TIME_LIMIT:-600}"
+start_timeout="${CW_START_TIMEOUT:-60}"
+stop_timeout="${CW_STOP_TIMEOUT:-60}"
+rows="${CW_ROWS:-stateless hot spread-1000 read limiter memory}"
+repeat="${CW_REPEAT:-1}"
+round=1
+duro_flags="${DURO_FLAGS:-}"
+duro_memory_flags="${CW_DURO_MEMORY_FLAGS---idle-timeout-ms 600000}"
+wrk_threads=2
+
+for n in "$duration" "$connections" "$threads" "$objects" "$objects_duro" "$create_concurrency" \
+  "$repeat"; do
+  [[ "$n" =~ ^[1-9][0-9]*$ ]] || { echo "run.sh: expected a positive integer, got '$n'" >&2; exit 2; }
+done
+for rt in $runtimes; do
+  [[ "$rt" == duro || "$rt" == workerd ]] ||
+    { echo "run.sh: RUNTIMES: unknown runtime '$rt' (duro, workerd)" >&2; exit 2; }
+done
+[ -n "${runtimes// /}" ] || { echo "run.sh: RUNTIMES is empty" >&2; exit 2; }
+command -v wrk >/dev/null || { echo "run.sh: wrk is not installed" >&2; exit 2; }
+
+work="$(mktemp -d "${DURO_BENCH_TMP:-${TMPDIR:-/tmp}}/duro-compare-workerd.XXXXXX")"
+pid=""       # the runtime being measured
+exit_cpu_ms=""
+child=""     # wrk or the creating client, while it runs
+results="$work/results.tsv"
+: >"$results"
+declare -A broken=()   # runtime -> why it cannot run
+
+# shellcheck disable=SC2317  # run by the EXIT trap
+cleanup() {
+  [ -z "$child" ] || { kill -TERM "$child" 2>/dev/null || true; wait "$child" 2>/dev/null || true; }
+  [ -z "$pid" ] || stop_runtime quiet
+  if [ "${CW_KEEP_LOGS:-0}" = 1 ]; then
+    echo "logs kept in $work"
+  else
+    rm -rf "$work"
+  fi
+}
+trap cleanup EXIT
+trap 'echo "interrupted"; exit 130' INT TERM
+
+alive() {  # alive PID: running (not exited, not a zombie)
+  local state
+  state="$(awk '{sub(/.*\) /, ""); print $1}' "/proc/$1/stat" 2>/dev/null)" || return 1
+  [ -n "$state" ] && [ "$state" != Z ]
+}
+
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# run_child FILE CMD...: runs CMD in the background with stdout to FILE and waits for it (so that
+# Ctrl-C or SIGTERM reach the trap at once); returns CMD's status.
+run_child() {
+  local out="$1" rc=0
+  shift
+  "$@" >"$out" &
+  child=$!
+  wait "$child" || rc=$?
+  child=""
+  return "$rc"
+}
+
+# start_runtime RUNTIME LABEL [EXTRA DURO FLAGS...]: a fresh server in $rt_dir (data in
+# $rt_dir/data) on a free port; sets $pid, $port, $rt_dir. Returns 1 (having printed why and
+# marked the runtime broken) when it does not answer GET /stateless with 200 in time.
+start_runtime() {
+  local rt="$1" label="$2"
+  shift 2
+  rt_dir="$work/$label-$rt-$round"
+  mkdir -p "$rt_dir"
+  port="$(free_port)"
+  case "$rt" in
+    duro)
+      # shellcheck disable=SC2086  # DURO_FLAGS is a list of flags
+      "$duro_bin" serve --config "$PWD/$here/worker/wrangler.toml" --listen "127.0.0.1:$port" \
+        --data "$rt_dir/data" --threads "$threads" $duro_flags "$@" >"$rt_dir/log" 2>&1 &
+      ;;
+    workerd)
+      python3 "$here/workerd_config.py" "$here/worker/wrangler.toml" "$rt_dir" --port "$port" \
+        --storage "$rt_dir/data" >"$rt_dir/log" 2>&1 || {
+        echo "  workerd: generating its config failed:"; sed 's/^/    /' "$rt_dir/log"
+        broken[$rt]="config generation failed"; return 1; }
+      "$workerd_bin" serve "$rt_dir/config.capnp" >"$rt_dir/log" 2>&1 &
+      ;;
+  esac
+  pid=$!
+  local deadline=$((SECONDS + start_timeout)) code
+  while :; do
+    code="$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$port/stateless" || true)"
+    [ "$code" = 200 ] && return 0
+    if ! alive "$pid"; then
+      local rc=0
+      wait "$pid" || rc=$?
+      pid=""
+      echo "  $rt exited during start-up (status $rc); its output:"
+      tail -n 20 "$rt_dir/log" | sed 's/^/    /'
+      if [ "$rt" = duro ] && grep -qi -- '--config' "$rt_dir/log"; then
+        echo "    (this duro cannot serve a Worker project yet: it needs \`duro serve --config\`)"
+      fi
+      broken[$rt]="did not start (exit status $rc)"
+      return 1
+    fi
+    if [ $SECONDS -ge $deadline ]; then
+      echo "  $rt did not answer GET /stateless with 200 within ${start_timeout} s (last: ${code:-none}); its output:"
+      tail -n 20 "$rt_dir/log" | sed 's/^/    /'
+      [ -z "$(grep -i 'listening on' "$rt_dir/log" || true)" ] || echo "    (it logged that it listens)"
+      stop_runtime quiet
+      broken[$rt]="did not answer within ${start_timeout} s"
+      return 1
+    fi
+    sleep 0.1
+  done
+}
+
+# cpu_ms PID: the process's utime + stime in ms (empty once it has exited).
+clk_tck="$(getconf CLK_TCK)"
+cpu_ms() {
+  awk -v hz="$clk_tck" '{sub(/.*\) /, ""); printf "%.0f", ($12 + $13) * 1000 / hz}' \
+    "/proc/$1/stat" 2>/dev/null || true
+}
+
+# stop_runtime [quiet]: SIGTERM, SIGKILL after $stop_timeout s; deletes the data dir. Sets
+# $stop_seconds and $exit_cpu_ms (the server's CPU time last seen before it exited, sampled every
+# 20 ms).
+stop_runtime() {
+  [ -n "$pid" ] || return 0
+  local start=$SECONDS rc=0 killed=""
+  local t0
+  t0="$(date +%s.%N)"
+  kill -TERM "$pid" 2>/dev/null || true
+  exit_cpu_ms=""
+  while alive "$pid"; do
+    local c
+    c="$(cpu_ms "$pid")"
+    [ -z "$c" ] || exit_cpu_ms="$c"
+    if [ $((SECONDS - start)) -ge "$stop_timeout" ]; then
+      kill -KILL "$pid" 2>/dev/null || true
+      killed=1
+      break
+    fi
+    sleep 0.02
+  done
+  wait "$pid" 2>/dev/null || rc=$?
+  stop_seconds="$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", b - a}')"
+  if [ "${1:-}" != quiet ]; then
+    if [ -n "$killed" ]; then
+      echo "  warning: it did not exit within ${stop_timeout} s of SIGTERM: killed"
+    elif [ "$rc" -ne 0 ] && [ "$rc" -ne 143 ]; then
+      echo "  warning: it exited with status $rc after SIGTERM"
+    fi
+  fi
+  pid=""
+  rm -rf "${rt_dir:?}/data"
+}
+
+field() {  # field NAME LINE: value of NAME=value in a RESULT line
+  sed -n "s/.*[ ]$1=\([^ ]*\).*/\1/p" <<<" $2"
+}
+
+# get PATH: prints "STATUS BODY" of one GET to the runtime being measured.
+get() {
+  local body_file="$rt_dir/body" code
+  code="$(curl -s -o "$body_file" -w '%{http_code}' --max-time 10 "http://127.0.0.1:$port$1" || true)"
+  echo "$code $(head -c 200 "$body_file" 2>/dev/null | tr -d '\r\n')"
+}
+
+# record KIND NAME RUNTIME STATUS key=value...: one line of results.tsv.
+record() { local IFS=$'\t'; echo "$*"$'\t'"round=$round" >>"$results"; }
+
+# run_row NAME: one benchmark row on every runtime.
+row_index=0
+run_row() {
+  local name="$1" path keys=0 pick=rr smoke expect hot_key="" hot_share=0 allow429=0
+  case "$name" in
+    stateless) path=/stateless; smoke=/stateless; expect='^200 ok$' ;;
+    hot) path=/hot; smoke=/hot; expect='^200 1$' ;;
+    spread-1000) path=/spread/; keys=1000; smoke=/spread/0; expect='^200 1$' ;;
+    read) path=/read; smoke=/read; expect='^200 1$' ;;
+    limiter) path=/limit/; keys=1000; hot_key=hot; hot_share=0.1; allow429=1
+      smoke=/limit/0; expect='^200 99$' ;;
+  esac
+  local order
+  read -ra order <<<"$runtimes"
+  if [ $((row_index % 2)) -eq 1 ] && [ ${#order[@]} -eq 2 ]; then order=("${order[1]}" "${order[0]}"); fi
+  row_index=$((row_index + 1))
+  local rt
+  for rt in "${order[@]}"; do
+    if [ -n "${broken[$rt]:-}" ]; then
+      printf '  %-12s %-8s skipped: %s\n' "$name" "$rt" "${broken[$rt]}"
+      record row "$name" "$rt" failed "note=${broken[$rt]}"
+      continue
+    fi
+    if ! start_runtime "$rt" "$name"; then
+      printf '  %-12s %-8s FAILED: %s\n' "$name" "$rt" "${broken[$rt]}"
+      record row "$name" "$rt" failed "note=${broken[$rt]}"
+      continue
+    fi
+    local got problems=""
+    if [ "$name" = read ]; then
+      got="$(get /seed)"
+      [ "$got" = "200 1" ] || problems="GET /seed gave '$got', expected '200 1'; "
+    fi
+    got="$(get "$smoke")"
+    [[ "$got" =~ $expect ]] || problems+="GET $smoke gave '$got', expected /$expect/; "
+    local env=(CW_PATH="$path" CW_KEYS="$keys" CW_PICK="$pick" CW_THREADS="$wrk_threads"
+      CW_HOT_KEY="$hot_key" CW_HOT_SHARE="$hot_share")
+    local url="http://127.0.0.1:$port" line="" touched=""
+    if [ -z "$problems" ] && [ "$keys" -gt 0 ]; then
+      # Construct every object of the row first (object creation is slow in workerd: a 2 s
+      # warm-up would not reach them all), so that the measured run creates none.
+      local also=()
+      [ -z "$hot_key" ] || also=(--also "$hot_key")
+      if run_child "$rt_dir/touch.txt" python3 "$here/create_objects.py" --port "$port" \
+        --prefix "$path" --count "$keys" "${also[@]}" --accept ok --concurrency "$connections" \
+        --time-limit "$create_time_limit" 2>"$rt_dir/touch.err"; then
+        touched="$(field seconds "$(grep '^RESULT' "$rt_dir/touch.txt")")"
+      else
+        problems+="constructing the row's objects failed: $(head -c 300 "$rt_dir/touch.err" | tr '\n' ' '); "
+      fi
+    fi
+    if [ -z "$problems" ]; then
+      run_child "$rt_dir/warm.txt" env "${env[@]}" wrk -t"$wrk_threads" -c"$connections" -d2s \
+        -s "$here/wrk/route.lua" "$url" || problems+="warm-up wrk failed; "
+    fi
+    local fsyncs=""
+    if [ -z "$problems" ]; then
+      fsyncs="$(python3 "$here/fsync_probe.py" "$rt_dir" 0.5 || true)"
+      run_child "$rt_dir/wrk.txt" env "${env[@]}" wrk -t"$wrk_threads" -c"$connections" \
+        -d"${duration}s" --latency -s "$here/wrk/route.lua" "$url" || problems+="wrk failed; "
+      line="$(grep '^RESULT' "$rt_dir/wrk.txt" || true)"
+      [ -n "$line" ] || problems+="no RESULT line from wrk; "
+    fi
+    local s2xx s429 s_other sock tmo
+    s2xx="$(field s2xx "$line")"; s429="$(field s429 "$line")"; s_other="$(field s_other "$line")"
+    sock="$(field socket_errors "$line")"; tmo="$(field timeouts "$line")"
+    if [ -n "$line" ]; then
+      [ "${s2xx:-0}" -gt 0 ] || problems+="no 2xx responses; "
+      [ "${s_other:-0}" -eq 0 ] || problems+="$s_other responses neither 2xx nor 429; "
+      [ "$allow429" = 1 ] || [ "${s429:-0}" -eq 0 ] || problems+="$s429 responses 429; "
+      [ "${sock:-0}" -eq 0 ] || problems+="$sock socket errors; "
+      [ "${tmo:-0}" -eq 0 ] || problems+="$tmo timeouts; "
+      # After the run: the counter counted at least every measured response; the read row wrote
+      # nothing.
+      if [ "$name" = hot ]; then
+        got="$(get /hot)"
+        if [[ ! "$got" =~ ^200\ [0-9]+$ ]] || [ "${got#200 }" -le "$s2xx" ]; then
+          problems+="GET /hot after the run gave '$got', expected more than $s2xx; "
+        fi
+      elif [ "$name" = read ]; then
+        got="$(get /read)"
+        [ "$got" = "200 1" ] || problems+="GET /read after the run gave '$got', expected '200 1'; "
+      fi
+    fi
+    if [ -n "$problems" ]; then
+      problems="${problems%; }"
+      if ! alive "$pid"; then problems+="; the server exited"; fi
+      printf '  %-12s %-8s INVALID: %s\n' "$name" "$rt" "$problems"
+      tail -n 10 "$rt_dir/log" | sed 's/^/      log: /'
+    fi
+    stop_runtime
+    if [ -n "$line" ]; then
+      printf '  %-12s %-8s %10.0f req/s  p50 %7.3f ms  p99 %8.3f ms  2xx %d  429 %d  other %d  socket errors %d  timeouts %d  disk %s fsync/s%s\n' \
+        "$name" "$rt" "$(field rps "$line")" "$(field p50_ms "$line")" "$(field p99_ms "$line")" \
+        "$s2xx" "$s429" "$s_other" "$sock" "$tmo" "${fsyncs:-?}" \
+        "${touched:+  (its objects constructed in $touched s before the warm-up)}"
+    fi
+    local status=ok
+    [ -z "$problems" ] || status=invalid
+    record row "$name" "$rt" "$status" "rps=$(field rps "$line")" "p50_ms=$(field p50_ms "$line")" \
+      "p99_ms=$(field p99_ms "$line")" "max_ms=$(field max_ms "$line")" \
+      "requests=$(field requests "$line")" "s2xx=$s2xx" "s429=$s429" "s_other=$s_other" \
+      "socket_errors=$sock" "timeouts=$tmo" "construct_s=$touched" "fsync_per_s=$fsyncs" "note=$problems"
+  done
+}
+
+# run_memory: N new objects per runtime on a fresh server.
+run_memory() {
+  local order rt
+  read -ra order <<<"$runtimes"
+  if [ $((row_index % 2)) -eq 1 ] && [ ${#order[@]} -eq 2 ]; then order=("${order[1]}" "${order[0]}"); fi
+  row_index=$((row_index + 1))
+  for rt in "${order[@]}"; do
+    local n="$objects" flags=()
+    if [ "$rt" = duro ]; then
+      n="$objects_duro"
+      # shellcheck disable=SC2206  # a list of flags
+      flags=($duro_memory_flags)
+    fi
+    if [ -n "${broken[$rt]:-}" ]; then
+      printf '  %-12s %-8s skipped: %s\n' memory "$rt" "${broken[$rt]}"
+      record memory memory "$rt" failed "count=$n" "note=${broken[$rt]}"
+      continue
+    fi
+    if ! start_runtime "$rt" memory "${flags[@]}"; then
+      printf '  %-12s %-8s FAILED: %s\n' memory "$rt" "${broken[$rt]}"
+      record memory memory "$rt" failed "count=$n" "note=${broken[$rt]}"
+      continue
+    fi
+    sleep 1  # let start-up settle before the "before" sample
+    local rc=0 line problems="" fsyncs
+    fsyncs="$(python3 "$here/fsync_probe.py" "$rt_dir" 0.5 || true)"
+    run_child "$rt_dir/create.txt" python3 "$here/create_objects.py" --port "$port" --pid "$pid" \
+      --count "$n" --concurrency "$create_concurrency" --prefix /spread/mem- \
+      --time-limit "$create_time_limit" || rc=$?
+    line="$(grep '^RESULT' "$rt_dir/create.txt" || true)"
+    [ -n "$line" ] || problems="no RESULT line from create_objects.py (exit $rc)"
+    [ "$rc" -eq 0 ] || [ -z "$line" ] || problems="$(field errors "$line") errors (see above)"
+    alive "$pid" || problems+="${problems:+; }the server exited"
+    stop_runtime
+    # CPU per object including what the server still did for them until it exited (e.g. writing
+    # databases it deferred).
+    local total_cpu=""
+    if [ -n "$line" ] && [ -n "$exit_cpu_ms" ] && [ "$(field created "$line")" -gt 0 ]; then
+      total_cpu="$(awk -v a="$exit_cpu_ms" -v b="$(field cpu_before_ms "$line")" \
+        -v n="$(field created "$line")" 'BEGIN {printf "%.3f", (a - b) / n}')"
+    fi
+    if [ -n "$line" ]; then
+      printf '  %-12s %-8s %d objects in %.1f s (%.0f/s): RSS %.1f -> %.1f MiB (peak %.1f), %.1f KB and %.3f ms CPU per object (%s ms until exit); SIGTERM to exit %s s; disk %s fsync/s\n' \
+        memory "$rt" "$(field created "$line")" "$(field seconds "$line")" "$(field rate "$line")" \
+        "$(awk -v k="$(field rss_before_kb "$line")" 'BEGIN {print k / 1024}')" \
+        "$(awk -v k="$(field rss_after_kb "$line")" 'BEGIN {print k / 1024}')" \
+        "$(awk -v k="$(field rss_peak_kb "$line")" 'BEGIN {print k / 1024}')" \
+        "$(field kb_per_object "$line")" "$(field cpu_ms_per_object "$line")" "${total_cpu:-?}" \
+        "$stop_seconds" \
+        "${fsyncs:-?}"
+    fi
+    [ -z "$problems" ] || printf '  %-12s %-8s INVALID: %s\n' memory "$rt" "$problems"
+    local status=ok
+    [ -z "$problems" ] || status=invalid
+    record memory memory "$rt" "$status" "count=$n" "created=$(field created "$line")" \
+      "seconds=$(field seconds "$line")" "rate=$(field rate "$line")" \
+      "rss_before_kb=$(field rss_before_kb "$line")" "rss_after_kb=$(field rss_after_kb "$line")" \
+      "rss_peak_kb=$(field rss_peak_kb "$line")" "kb_per_object=$(field kb_per_object "$line")" \
+      "cpu_ms_per_object=$(field cpu_ms_per_object "$line")" "stop_s=$stop_seconds" \
+      "fsync_per_s=$fsyncs" "cpu_ms_per_object_to_exit=$total_cpu" \
+      "note=$problems"
+  done
+}
+
+# The binaries.
+workerd_bin="" duro_bin="" workerd_version="-" duro_version="-"
+if [[ " $runtimes " == *" workerd "* ]]; then
+  if workerd_bin="${WORKERD_BIN:-$(bash tools/install-workerd.sh)}" && [ -x "$workerd_bin" ]; then
+    workerd_version="$("$workerd_bin" --version 2>&1 | head -1)"
+  else
+    echo "workerd: not available (tools/install-workerd.sh failed or WORKERD_BIN is not executable)"
+    broken[workerd]="not installed"
+  fi
+fi
+if [[ " $runtimes " == *" duro "* ]]; then
+  if [ -n "${DURO_BIN:-}" ]; then
+    duro_bin="$DURO_BIN"
+  else
+    echo "building duro (DURO_BUILD_DIR=build-release tools/build.sh Release)..."
+    if DURO_BUILD_DIR=build-release bash tools/build.sh Release >"$work/build.log" 2>&1; then
+      duro_bin=build-release/src/cli/duro
+    else
+      echo "duro: the Release build failed; its last lines:"
+      tail -n 25 "$work/build.log" | sed 's/^/    /'
+      broken[duro]="the Release build failed"
+    fi
+  fi
+  if [ -z "${broken[duro]:-}" ]; then
+    if [ -x "$duro_bin" ]; then
+      duro_version="$("$duro_bin" --version 2>&1 | head -1 || true)"
+    else
+      echo "duro: $duro_bin is not an executable"
+      broken[duro]="no binary at $duro_bin"
+    fi
+  fi
+fi
+
+commit="$(git describe --always --dirty 2>/dev/null || echo unknown)"
+fs="$(df -PT "$work" | awk 'NR==2 {print $1 " (" $2 ")"}')"
+echo "duro vs workerd: $(nproc) cores shared by the servers and the load; ${duration} s per row" \
+  "after a 2 s warm-up, wrk -t$wrk_threads -c$connections"
+echo "  duro:    ${duro_bin:-not run} ($duro_version), serve --threads $threads $duro_flags"
+echo "  workerd: ${workerd_bin:-not run} ($workerd_version)"
+echo "  data dirs on $fs, one fresh data dir per run, removed after it"
+echo "  durability: both acknowledge a write only once it is on disk (workerd: SQLite WAL with" \
+  "synchronous=FULL, one fsync per write; duro: group commit, one fdatasync per shard covering" \
+  "every commit since the last)"
+echo
+
+for row in $rows; do
+  case "$row" in
+    stateless | hot | spread-1000 | read | limiter | memory) ;;
+    *) echo "run.sh: CW_ROWS: unknown row '$row'" >&2; exit 2 ;;
+  esac
+done
+for round in $(seq 1 "$repeat"); do
+  [ "$repeat" -eq 1 ] || echo "round $round of $repeat"
+  for row in $rows; do
+    [ "$row" = memory ] || run_row "$row"
+  done
+done
+[[ " $rows " != *" memory "* ]] || run_memory
+
+mkdir -p bench/results
+md="bench/results/compare-workerd-$(date +%Y-%m-%d-%H%M%S).md"
+report_rc=0
+python3 "$here/report.py" "$results" --markdown "$md" --runtimes "$runtimes" \
+  --meta "commit=$commit" "cores=$(nproc)" "seconds=$duration" "connections=$connections" \
+  "wrk_threads=$wrk_threads" "duro_bin=${duro_bin:--}" "duro_version=$duro_version" \
+  "duro_threads=$threads" "duro_flags=$duro_flags" "duro_memory_flags=$duro_memory_flags" \
+  "workerd_bin=${workerd_bin:--}" "workerd_version=$workerd_version" "fs=$fs" \
+  "create_concurrency=$create_concurrency" "repeat=$repeat" || report_rc=$?
+echo
+echo "Markdown: $md"
+exit "$report_rc"
