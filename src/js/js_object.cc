@@ -44,9 +44,8 @@ JsDurableObject::JsDurableObject(ShardIsolate& js, const std::string& className,
     Local<v8::Object> instance;
     if (!cls->NewInstance(context, 2, args).ToLocal(&instance)) {
       if (tryCatch.HasTerminated()) throw Error(Status::internal(js_.terminationReason()));
-      JsErrorInfo error = js_.describe(tryCatch.Exception());
       js_.reportError(tryCatch.Exception());
-      throwJsError(error);
+      throwJsException(js_, tryCatch.Exception());
     }
     instance_.Reset(isolate, instance);
   } catch (...) {

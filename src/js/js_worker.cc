@@ -57,7 +57,7 @@ Task<Response> runWorkerFetch(std::shared_ptr<const Script> script, WorkerEdgeOp
       Local<Value> args[] = {ctx, js.jsEnv()};
       Local<v8::Object> instance;
       if (!handler.As<v8::Function>()->NewInstance(context, 2, args).ToLocal(&instance)) {
-        js.reportError(tryCatch.Exception());
+        if (!tryCatch.HasTerminated()) js.reportError(tryCatch.Exception());
         co_return uncaughtErrorResponse();
       }
       receiver = instance;
@@ -73,7 +73,8 @@ Task<Response> runWorkerFetch(std::shared_ptr<const Script> script, WorkerEdgeOp
     if (!fetch.As<v8::Function>()
              ->Call(context, receiver, static_cast<int>(argv.size()), argv.data())
              .ToLocal(&result)) {
-      js.reportError(tryCatch.Exception());
+      // A termination (CPU or heap limit) is logged with its reason when the scope closes.
+      if (!tryCatch.HasTerminated()) js.reportError(tryCatch.Exception());
       co_return uncaughtErrorResponse();
     }
     awaiter.emplace(js.settle(result));

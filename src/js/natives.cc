@@ -570,6 +570,10 @@ void callMethod(const FunctionCallbackInfo<Value>& info, ShardIsolate& js) {
       js, std::move(wrapped), [](ShardIsolate& js, Result<MethodResult>& r, Local<Value>* out) {
         Isolate* isolate = js.isolate();
         if (!r.isOk()) {
+          if (const std::string* detail = r.status().detail()) {
+            *out = deserializeThrown(js, *detail);
+            return false;
+          }
           *out = exceptionFor(isolate, r.status());
           if (r.status().code() == StatusCode::kOverloaded) {
             (void)out->As<Object>()->Set(js.context(), str(isolate, "overloaded"),

@@ -277,6 +277,12 @@ ShardIsolate::ShardIsolate(std::shared_ptr<const Script> script, Env* env)
   isolate_ = Isolate::New(params);
   isolate_->SetMicrotasksPolicy(v8::MicrotasksPolicy::kExplicit);
   isolate_->SetPromiseRejectCallback(onPromiseReject);
+  // As on Cloudflare: WebAssembly comes from CompiledWasm modules (compiled by duro at load),
+  // never from bytes at run time.
+  isolate_->SetAllowWasmCodeGenerationCallback([](Local<Context>, Local<String>) {
+    ShardIsolate* js = current();
+    return js != nullptr && js->compilingWasmModule_;
+  });
   // The isolate stays entered on this thread for its whole life (one isolate per thread): V8
   // finds it through thread-local state in GC and in some API calls.
   isolate_->Enter();
@@ -452,7 +458,8 @@ namespace {
   Isolate* isolate = js.isolate();
   std::string where;
   Local<v8::Message> message = tryCatch.Message();
-  if (!message.IsEmpty()) {
+  // Errors from the resolve callback (a missing import) have no script: no file:line then.
+  if (!message.IsEmpty() && message->GetScriptResourceName()->IsString()) {
     where = toStdString(isolate, message->GetScriptResourceName());
     int line = message->GetLineNumber(js.context()).FromMaybe(0);
     if (line > 0) where += ":" + std::to_string(line);
@@ -534,10 +541,12 @@ ShardIsolate::ModuleRecord* ShardIsolate::loadModule(const std::string& name,
         break;
       case ModuleKind::kCompiledWasm: {
         Local<v8::WasmModuleObject> wasm;
-        if (!v8::WasmModuleObject::Compile(
-                 isolate_, v8::MemorySpan<const uint8_t>(
-                               reinterpret_cast<const uint8_t*>(source.data()), source.size()))
-                 .ToLocal(&wasm)) {
+        compilingWasmModule_ = true;
+        MaybeLocal<v8::WasmModuleObject> compiled = v8::WasmModuleObject::Compile(
+            isolate_, v8::MemorySpan<const uint8_t>(
+                          reinterpret_cast<const uint8_t*>(source.data()), source.size()));
+        compilingWasmModule_ = false;
+        if (!compiled.ToLocal(&wasm)) {
           throwModuleError(*this, tryCatch, "cannot compile WebAssembly module " + name);
         }
         value = wasm;

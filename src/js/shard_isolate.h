@@ -203,6 +203,7 @@ class ShardIsolate {
 
   int depth_ = 0;
   bool draining_ = false;
+  bool compilingWasmModule_ = false;  // only CompiledWasm modules may generate Wasm code
 
   // CPU and memory limits (see NOTES 4 in shard_isolate.cc).
   void watchEnter();

@@ -104,7 +104,10 @@ bool ObjectHost::construct() {
     logError(message);
     std::unique_ptr<ObjectEvent> event = std::move(queue_.front());
     queue_.erase(queue_.begin());
-    event->fail(Status::internal(message));
+    // An Error that carries detail (a JavaScript exception) reaches the caller as it was thrown.
+    const auto* error = dynamic_cast<const Error*>(&e);
+    event->fail(error != nullptr && error->status().detail() != nullptr ? error->status()
+                                                                         : Status::internal(message));
     return false;
   }
   shard_.stats().liveObjects.fetch_add(1, std::memory_order_relaxed);
