@@ -464,13 +464,28 @@ void idFromString(const FunctionCallbackInfo<Value>& info, ShardIsolate& js) {
       str(info.GetIsolate(), ns.idFromString(toStd(info.GetIsolate(), info[1])).toString()));
 }
 
-// The ObjectId for (namespace, hex, name) from JS.
+// The ObjectId for (namespace, hex, name) from a stub. The hex comes from a DurableObjectId that
+// only the namespace's own methods can make (runtime.js guards the constructor), so it was
+// validated when it was minted or parsed: decoding it again skips a second keyed hash.
 ObjectId objectIdArg(const FunctionCallbackInfo<Value>& info, Namespace& ns) {
   Isolate* isolate = info.GetIsolate();
-  ObjectId parsed = ns.idFromString(toStd(isolate, info[1]));
+  std::string hex = toStd(isolate, info[1]);
+  ObjectId::Bytes bytes{};
+  auto nibble = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+  };
+  bool ok = hex.size() == 2 * ObjectId::kSize;
+  for (size_t i = 0; ok && i < ObjectId::kSize; ++i) {
+    int hi = nibble(hex[2 * i]), lo = nibble(hex[2 * i + 1]);
+    ok = hi >= 0 && lo >= 0;
+    bytes[i] = static_cast<uint8_t>(hi * 16 + lo);
+  }
+  if (!ok) bytes = ns.idFromString(hex).bytes();  // not ours: validate (throws)
   std::optional<std::string> name;
   if (info[2]->IsString()) name = toStd(isolate, info[2]);
-  return ObjectId(parsed.bytes(), std::move(name));
+  return ObjectId(bytes, std::move(name));
 }
 
 // Marks an error that crossed from another object (Cloudflare's `remote` property).

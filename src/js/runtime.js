@@ -43,17 +43,22 @@ export function extendsWorkerEntrypoint(cls) {
 
 // ---- IDs, namespaces and stubs -----------------------------------------------------------------
 
+// Internal state lives in symbol-keyed properties (plain assignments: cheap, and invisible to
+// JSON.stringify and Object.keys). Constructors take kToken so that user code cannot forge an ID
+// through `id.constructor` (stub calls trust the IDs they are given: see natives.cc).
 const kNs = Symbol("namespace");
 const kHex = Symbol("id");
 const kName = Symbol("name");
+const kToken = Symbol("token");
 
 export class DurableObjectId {
-  constructor(ns, hex, name) {
-    Object.defineProperty(this, kNs, { value: ns });
-    Object.defineProperty(this, kHex, { value: hex });
-    Object.defineProperty(this, kName, { value: name });
+  constructor(token, ns, hex, name) {
+    if (token !== kToken) throw new TypeError("Illegal constructor");
+    this[kNs] = ns;
+    this[kHex] = hex;
+    this[kName] = name;
     // An own, enumerable property as in workerd: JSON.stringify(id) is {"name":...} or {}.
-    if (name !== undefined) Object.defineProperty(this, "name", { value: name, enumerable: true });
+    if (name !== undefined) this.name = name;
   }
   toString() {
     return this[kHex];
@@ -63,19 +68,33 @@ export class DurableObjectId {
   }
 }
 
+const kNameCache = Symbol("nameCache");
+const kNameCacheLimit = 4096;
+
 export class DurableObjectNamespace {
-  constructor(ns) {
-    Object.defineProperty(this, kNs, { value: ns });
+  constructor(token, ns) {
+    if (token !== kToken) throw new TypeError("Illegal constructor");
+    this[kNs] = ns;
+    // idFromName is a keyed hash: names seen recently are remembered (bounded).
+    this[kNameCache] = new Map();
   }
   idFromName(name) {
     name = String(name);
-    return new DurableObjectId(this[kNs], native.idFromName(this[kNs], name), name);
+    const cache = this[kNameCache];
+    let hex = cache.get(name);
+    if (hex === undefined) {
+      hex = native.idFromName(this[kNs], name);
+      if (cache.size >= kNameCacheLimit) cache.clear();
+      cache.set(name, hex);
+    }
+    return new DurableObjectId(kToken, this[kNs], hex, name);
   }
   newUniqueId(options) {
-    return new DurableObjectId(this[kNs], native.newUniqueId(this[kNs]), undefined);
+    return new DurableObjectId(kToken, this[kNs], native.newUniqueId(this[kNs]), undefined);
   }
   idFromString(text) {
-    return new DurableObjectId(this[kNs], native.idFromString(this[kNs], String(text)), undefined);
+    return new DurableObjectId(kToken, this[kNs], native.idFromString(this[kNs], String(text)),
+                               undefined);
   }
   get(id, options) {
     if (!(id instanceof DurableObjectId)) {
@@ -86,7 +105,7 @@ export class DurableObjectNamespace {
     if (id[kNs] !== this[kNs]) {
       throw new TypeError("Durable Object ID is not valid for this namespace.");
     }
-    return makeStub(this[kNs], id);
+    return new Proxy(new DurableObjectStub(kToken, this[kNs], id), stubHandler);
   }
   getByName(name, options) {
     return this.get(this.idFromName(name), options);
@@ -97,10 +116,11 @@ export class DurableObjectNamespace {
 }
 
 class DurableObjectStub {
-  constructor(ns, id) {
-    Object.defineProperty(this, kNs, { value: ns });
-    Object.defineProperty(this, kHex, { value: id[kHex] });
-    Object.defineProperty(this, kName, { value: id[kName] });
+  constructor(token, ns, id) {
+    if (token !== kToken) throw new TypeError("Illegal constructor");
+    this[kNs] = ns;
+    this[kHex] = id[kHex];
+    this[kName] = id[kName];
     this.id = id;
     this.name = id[kName];
   }
@@ -143,9 +163,6 @@ function rpcProperty(target, prop) {
   return method;
 }
 
-function makeStub(ns, id) {
-  return new Proxy(new DurableObjectStub(ns, id), stubHandler);
-}
 
 // ---- ctx and storage ---------------------------------------------------------------------------
 
@@ -163,7 +180,7 @@ function call(fn, ...args) {
 
 export class DurableObjectStorage {
   constructor(handle) {
-    Object.defineProperty(this, kHandle, { value: handle });
+    this[kHandle] = handle;
   }
   get(keys, options) {
     return call(native.storageGet, this[kHandle], keys, options);
@@ -204,7 +221,7 @@ export class DurableObjectStorage {
 
 export class DurableObjectTransaction {
   constructor(handle) {
-    Object.defineProperty(this, kHandle, { value: handle });
+    this[kHandle] = handle;
   }
   get(keys, options) {
     return call(native.storageGet, this[kHandle], keys, options);
@@ -240,8 +257,8 @@ const kStorage = Symbol("storage");
 
 export class DurableObjectState {
   constructor(handle, id) {
-    Object.defineProperty(this, kHandle, { value: handle });
-    Object.defineProperty(this, kStorage, { value: undefined, writable: true });
+    this[kHandle] = handle;
+    this[kStorage] = undefined;
     this.id = id;
   }
   get storage() {
@@ -260,7 +277,7 @@ export class DurableObjectState {
 
 // The `ctx` of an object: built by C++ when an instance is constructed.
 export function makeObjectState(handle, ns, hex, name) {
-  return new DurableObjectState(handle, new DurableObjectId(ns, hex, name));
+  return new DurableObjectState(handle, new DurableObjectId(kToken, ns, hex, name));
 }
 
 // The `ctx` the Worker's fetch handler gets.
@@ -274,7 +291,9 @@ export class ExecutionContext {
 // The `env` object: namespaces and vars, built once per isolate.
 export function makeEnv(namespaces, vars) {
   const env = {};
-  for (const [binding, index] of namespaces) env[binding] = new DurableObjectNamespace(index);
+  for (const [binding, index] of namespaces) {
+    env[binding] = new DurableObjectNamespace(kToken, index);
+  }
   for (const [name, value] of vars) env[name] = value;
   return env;
 }

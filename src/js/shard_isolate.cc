@@ -86,8 +86,12 @@ int64_t steadyNanos() {
 
 struct ShardIsolate::Waiter {
   ~Waiter() {
-    if (js != nullptr && !done) js->pendingWaiters_.erase(this);
+    if (js != nullptr && !done) {
+      js->pendingWaiters_.erase(this);
+      if (!promise.IsEmpty()) std::erase(js->deferred_, this);
+    }
   }
+  v8::Global<Promise> promise;  // while deferred (see settle())
   ShardIsolate* js = nullptr;
   uint32_t owner = 0;
   bool done = false;
@@ -175,6 +179,10 @@ void ShardIsolate::failOwner(uint32_t owner, const std::string& reason) {
   }
   for (Waiter* waiter : failed) {
     pendingWaiters_.erase(waiter);
+    if (!waiter->promise.IsEmpty()) {
+      std::erase(deferred_, waiter);
+      waiter->promise.Reset();
+    }
     waiter->done = true;
     waiter->fulfilled = false;
     waiter->value.Reset(isolate_, v8::Exception::Error(str(isolate_, reason)));
@@ -680,6 +688,7 @@ void ShardIsolate::drain() {
   draining_ = true;
   for (;;) {
     isolate_->PerformMicrotaskCheckpoint();
+    resolveDeferred();
     if (ready_.empty()) break;
     std::vector<Waiter*> batch;
     batch.swap(ready_);
@@ -745,13 +754,45 @@ ShardIsolate::SettleAwaiter ShardIsolate::settle(Local<Value> value) {
     promise->MarkAsHandled();
     return SettleAwaiter(std::move(waiter));
   }
+  pendingWaiters_.insert(waiter.get());
+  if (depth_ > 0) {
+    // Most promises a handler returns settle in the microtask drain that closes this entry
+    // (an async function awaiting cache reads): look again then, before paying for reactions.
+    waiter->promise.Reset(isolate_, promise);
+    deferred_.push_back(waiter.get());
+  } else {
+    attachReactions(waiter.get(), promise);
+  }
+  return SettleAwaiter(std::move(waiter));
+}
+
+void ShardIsolate::attachReactions(Waiter* waiter, Local<Promise> promise) {
   Local<Context> context = this->context();
-  Local<External> data = External::New(isolate_, waiter.get());
+  Local<External> data = External::New(isolate_, waiter);
   Local<Function> fulfilled = checked(Function::New(context, onFulfilled, data, 1));
   Local<Function> rejected = checked(Function::New(context, onRejected, data, 1));
   (void)promise->Then(context, fulfilled, rejected);
-  pendingWaiters_.insert(waiter.get());
-  return SettleAwaiter(std::move(waiter));
+}
+
+void ShardIsolate::resolveDeferred() {
+  if (deferred_.empty()) return;
+  HandleScope handles(isolate_);
+  std::vector<Waiter*> batch;
+  batch.swap(deferred_);
+  for (Waiter* waiter : batch) {
+    Local<Promise> promise = waiter->promise.Get(isolate_);
+    waiter->promise.Reset();
+    if (promise->State() == Promise::kPending) {
+      attachReactions(waiter, promise);
+      continue;
+    }
+    promise->MarkAsHandled();
+    forgetWaiter(waiter);
+    waiter->done = true;
+    waiter->fulfilled = promise->State() == Promise::kFulfilled;
+    waiter->value.Reset(isolate_, promise->Result());
+    if (waiter->handle) markReady(waiter);
+  }
 }
 
 ShardIsolate::SettleAwaiter::SettleAwaiter(std::unique_ptr<Waiter> waiter)

@@ -174,6 +174,9 @@ class ShardIsolate {
   void onPromiseRejectEvent(v8::PromiseRejectMessage message);
   // Resumes a coroutine from the ready list after the current microtask checkpoint.
   void markReady(Waiter* waiter);
+  void attachReactions(Waiter* waiter, v8::Local<v8::Promise> promise);
+  // Waiters whose promise was pending inside a scope: checked after each microtask checkpoint.
+  void resolveDeferred();
   void forgetWaiter(Waiter* waiter) { pendingWaiters_.erase(waiter); }
   void drain();
 
@@ -223,6 +226,7 @@ class ShardIsolate {
   // After a termination: fails the culprit's pending promises and resets its object.
   void failOwner(uint32_t owner, const std::string& reason);
   std::vector<Waiter*> ready_;
+  std::vector<Waiter*> deferred_;
   std::string workerTag_ = "worker";
   const std::string* currentTag_ = &workerTag_;
 
