@@ -760,22 +760,27 @@ ShardIsolate::SettleAwaiter ShardIsolate::settle(Local<Value> value) {
     // (an async function awaiting cache reads): look again then, before paying for reactions.
     waiter->promise.Reset(isolate_, promise);
     deferred_.push_back(waiter.get());
-  } else {
-    attachReactions(waiter.get(), promise);
+  } else if (!attachReactions(waiter.get(), promise)) {
+    throw Error(Status::internal("JavaScript execution was terminated"));
   }
   return SettleAwaiter(std::move(waiter));
 }
 
-void ShardIsolate::attachReactions(Waiter* waiter, Local<Promise> promise) {
+bool ShardIsolate::attachReactions(Waiter* waiter, Local<Promise> promise) {
   Local<Context> context = this->context();
   Local<External> data = External::New(isolate_, waiter);
-  Local<Function> fulfilled = checked(Function::New(context, onFulfilled, data, 1));
-  Local<Function> rejected = checked(Function::New(context, onRejected, data, 1));
-  (void)promise->Then(context, fulfilled, rejected);
+  Local<Function> fulfilled, rejected;
+  if (!Function::New(context, onFulfilled, data, 1).ToLocal(&fulfilled) ||
+      !Function::New(context, onRejected, data, 1).ToLocal(&rejected)) {
+    return false;  // execution is being terminated: try again once it is cancelled
+  }
+  return !promise->Then(context, fulfilled, rejected).IsEmpty();
 }
 
+// Called from drain() (so from Scope destructors): must not throw.
 void ShardIsolate::resolveDeferred() {
-  if (deferred_.empty()) return;
+  // While a termination unwinds nothing can be attached; failOwner() and the next drain finish.
+  if (deferred_.empty() || isolate_->IsExecutionTerminating()) return;
   HandleScope handles(isolate_);
   std::vector<Waiter*> batch;
   batch.swap(deferred_);
@@ -783,7 +788,10 @@ void ShardIsolate::resolveDeferred() {
     Local<Promise> promise = waiter->promise.Get(isolate_);
     waiter->promise.Reset();
     if (promise->State() == Promise::kPending) {
-      attachReactions(waiter, promise);
+      if (!attachReactions(waiter, promise)) {
+        waiter->promise.Reset(isolate_, promise);
+        deferred_.push_back(waiter);
+      }
       continue;
     }
     promise->MarkAsHandled();

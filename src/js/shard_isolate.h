@@ -174,7 +174,8 @@ class ShardIsolate {
   void onPromiseRejectEvent(v8::PromiseRejectMessage message);
   // Resumes a coroutine from the ready list after the current microtask checkpoint.
   void markReady(Waiter* waiter);
-  void attachReactions(Waiter* waiter, v8::Local<v8::Promise> promise);
+  // False if V8 refused (execution being terminated).
+  bool attachReactions(Waiter* waiter, v8::Local<v8::Promise> promise);
   // Waiters whose promise was pending inside a scope: checked after each microtask checkpoint.
   void resolveDeferred();
   void forgetWaiter(Waiter* waiter) { pendingWaiters_.erase(waiter); }
