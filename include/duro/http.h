@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -54,10 +55,15 @@ struct Request {
   std::optional<std::string_view> queryParam(std::string_view name) const;
 };
 
+class WebSocketEndpoint;
+
 struct Response {
   int status = 200;
   Headers headers;
   std::string body;
+  // With status 101: the endpoint that takes over the connection as a WebSocket
+  // (include/duro/websocket.h).
+  std::shared_ptr<WebSocketEndpoint> webSocket;
 
   // A response with a text/plain body.
   static Response text(std::string body, int status = 200);
