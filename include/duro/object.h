@@ -32,6 +32,7 @@
 #include "duro/status.h"
 #include "duro/storage.h"
 #include "duro/task.h"
+#include "duro/websocket.h"
 
 namespace duro {
 
@@ -73,6 +74,19 @@ class ObjectState {
   // Resets the object (Cloudflare's ctx.abort): the instance is discarded and the next event
   // constructs a new one from what is stored; events still running keep the old instance.
   virtual void abort(const std::string& reason) = 0;
+
+  // WebSockets (Cloudflare's Hibernation API). acceptWebSocket makes a pair whose server end is
+  // accepted as hibernatable with up to 10 tags of up to 256 characters (throws duro::Error
+  // beyond): its messages arrive as webSocketMessage events, also after the object was evicted.
+  virtual WebSocketPair acceptWebSocket(std::vector<std::string> tags = {}) = 0;
+  // The hibernatable sockets that are still open (not closed by either side), optionally only
+  // those with `tag`.
+  virtual std::vector<std::shared_ptr<WebSocket>> getWebSockets(
+      std::optional<std::string> tag = std::nullopt) = 0;
+  // A message equal to `request` is answered with `response` by the runtime itself, without
+  // running the object (nullopt removes it). Strings of at most 2,048 characters.
+  virtual void setWebSocketAutoResponse(
+      std::optional<std::pair<std::string, std::string>> requestResponse) = 0;
 };
 
 // What the alarm() handler is told (Cloudflare's alarmInfo).
@@ -102,6 +116,17 @@ class DurableObject {
   // on classes that extend DurableObject. Native classes do not take RPC calls (the default
   // throws duro::Error kInvalidArgument).
   virtual Task<MethodResult> callMethod(std::string name, std::string serializedArgs);
+
+  // Events of hibernatable WebSockets (ObjectState::acceptWebSocket), in the order they happened.
+  virtual Task<void> webSocketMessage(WebSocket& socket, std::string data, bool binary) {
+    co_return;
+  }
+  // The client closed (wasClean) or the connection dropped (code 1006).
+  virtual Task<void> webSocketClose(WebSocket& socket, int code, std::string reason,
+                                    bool wasClean) {
+    co_return;
+  }
+  virtual Task<void> webSocketError(WebSocket& socket, std::string error) { co_return; }
 };
 
 class Namespace;

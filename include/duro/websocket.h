@@ -10,8 +10,12 @@
 // response without an endpoint, or to a request that is not a WebSocket upgrade, is an error (500).
 #pragma once
 
+#include <chrono>
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 namespace duro {
 
@@ -46,6 +50,43 @@ class WebSocketEndpoint {
   // A protocol error (a malformed frame, invalid UTF-8 in a text message, a message larger than
   // the limit): the connection is being closed; closed() follows.
   virtual void error(std::string message) = 0;
+};
+
+// A WebSocket accepted by a Durable Object, as the object sees it (Cloudflare's server end of a
+// WebSocketPair). Use only on the object's shard. Hibernatable sockets (ObjectState::
+// acceptWebSocket) stay connected while the object is evicted; their messages wake it up.
+class WebSocket {
+ public:
+  enum class State { kConnecting = 0, kOpen = 1, kClosing = 2, kClosed = 3 };  // readyState
+
+  // Limits as Cloudflare documents them for hibernatable sockets.
+  static constexpr size_t kMaxTags = 10;
+  static constexpr size_t kMaxTagLength = 256;
+  static constexpr size_t kMaxAttachmentBytes = 16 * 1024;
+
+  virtual ~WebSocket() = default;
+  // Unique within the process.
+  virtual uint64_t id() const = 0;
+  virtual State state() const = 0;
+  // Sends a message; it leaves once every write the object made before it is durable (the output
+  // gate). Throws duro::Error if the socket is not open (closed, or not yet accepted).
+  virtual void send(std::string data, bool binary = false) = 0;
+  // Starts the closing handshake (code 1000 or 3000-4999, reason up to 123 bytes; throws
+  // duro::Error for others).
+  virtual void close(int code = 1000, std::string reason = "") = 0;
+  // The tags given to acceptWebSocket.
+  virtual const std::vector<std::string>& tags() const = 0;
+  // Bytes kept with the socket across hibernation (at most 16 KiB; throws duro::Error beyond).
+  virtual void setAttachment(std::string bytes) = 0;
+  virtual const std::string& attachment() const = 0;
+  // When the auto-response last answered on this socket, if ever.
+  virtual std::optional<std::chrono::system_clock::time_point> autoResponseTime() const = 0;
+};
+
+// A new pair: put `client` in a 101 Response's webSocket; use `server` from the object.
+struct WebSocketPair {
+  std::shared_ptr<WebSocketEndpoint> client;
+  std::shared_ptr<WebSocket> server;
 };
 
 }  // namespace duro

@@ -1,7 +1,10 @@
 // Implementation of JsDurableObject (js_object.h).
 #include "js/js_object.h"
 
+#include <cstring>
+
 #include "js/natives.h"
+#include "runtime/object_socket.h"
 
 namespace duro::js {
 
@@ -130,6 +133,66 @@ Task<void> JsDurableObject::alarm(AlarmInfo info) {
     js_.reportError(error);
     throwJsError(js_.describe(error));
   }
+}
+
+Task<void> JsDurableObject::socketEvent(WebSocket& socket, const char* kind,
+                                        std::function<std::vector<Local<Value>>()> args) {
+  std::optional<ShardIsolate::SettleAwaiter> awaiter;
+  {
+    ShardIsolate::Scope scope(js_, &tag_, handle_);
+    v8::Isolate* isolate = js_.isolate();
+    auto& objectSocket = static_cast<runtime::ObjectSocket&>(socket);
+    js_.sockets[objectSocket.id()] = objectSocket.shared_from_this();
+    std::vector<Local<Value>> argv = {instance_.Get(isolate),
+                                      v8::Number::New(isolate, static_cast<double>(socket.id())),
+                                      v8::Boolean::New(isolate, objectSocket.hibernatable()),
+                                      js_.name(kind)};
+    for (Local<Value> a : args()) argv.push_back(a);
+    v8::TryCatch tryCatch(isolate);
+    Local<Value> result;
+    if (!js_.runtimeExport("deliverSocketEvent")
+             .As<v8::Function>()
+             ->Call(js_.context(), v8::Undefined(isolate), static_cast<int>(argv.size()),
+                    argv.data())
+             .ToLocal(&result)) {
+      if (tryCatch.HasTerminated()) terminated();
+      js_.reportError(tryCatch.Exception());
+      co_return;
+    }
+    awaiter.emplace(js_.settle(result));
+  }
+  Settled settled = co_await std::move(*awaiter);
+  if (!settled.fulfilled) {
+    ShardIsolate::Scope scope(js_, &tag_, handle_);
+    js_.reportError(settled.value.Get(js_.isolate()));
+  }
+}
+
+Task<void> JsDurableObject::webSocketMessage(WebSocket& socket, std::string data, bool binary) {
+  return socketEvent(socket, "message", [this, data = std::move(data), binary] {
+    v8::Isolate* isolate = js_.isolate();
+    if (binary) {
+      auto buffer = v8::ArrayBuffer::New(isolate, data.size());
+      if (!data.empty()) std::memcpy(buffer->Data(), data.data(), data.size());
+      return std::vector<Local<Value>>{buffer};
+    }
+    return std::vector<Local<Value>>{str(isolate, data)};
+  });
+}
+
+Task<void> JsDurableObject::webSocketClose(WebSocket& socket, int code, std::string reason,
+                                           bool wasClean) {
+  return socketEvent(socket, "close", [this, code, reason = std::move(reason), wasClean] {
+    v8::Isolate* isolate = js_.isolate();
+    return std::vector<Local<Value>>{v8::Integer::New(isolate, code), str(isolate, reason),
+                                     v8::Boolean::New(isolate, wasClean)};
+  });
+}
+
+Task<void> JsDurableObject::webSocketError(WebSocket& socket, std::string error) {
+  return socketEvent(socket, "error", [this, error = std::move(error)] {
+    return std::vector<Local<Value>>{str(js_.isolate(), error)};
+  });
 }
 
 Task<MethodResult> JsDurableObject::callMethod(std::string name, std::string serializedArgs) {

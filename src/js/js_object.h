@@ -20,11 +20,18 @@ class JsDurableObject final : public DurableObject {
   Task<Response> fetch(Request request) override;
   Task<void> alarm(AlarmInfo info) override;
   Task<MethodResult> callMethod(std::string name, std::string serializedArgs) override;
+  Task<void> webSocketMessage(WebSocket& socket, std::string data, bool binary) override;
+  Task<void> webSocketClose(WebSocket& socket, int code, std::string reason,
+                            bool wasClean) override;
+  Task<void> webSocketError(WebSocket& socket, std::string error) override;
 
  private:
   // Calls instance[method](args) inside a scope; returns the awaiter of its result.
   ShardIsolate::SettleAwaiter invoke(const char* method, std::initializer_list<v8::Local<v8::Value>> args);
 
+  // Hands a socket event to runtime.js (handler methods or event listeners) and awaits it.
+  Task<void> socketEvent(WebSocket& socket, const char* kind,
+                         std::function<std::vector<v8::Local<v8::Value>>()> args);
   // JavaScript was terminated (CPU or memory limit) while this object ran: reset it and fail.
   [[noreturn]] void terminated();
 

@@ -25,6 +25,7 @@
 #include "base/log.h"
 #include "runtime/method_call_event.h"
 #include "runtime/namespace_binding.h"
+#include "runtime/object_host.h"
 
 namespace duro::js {
 
@@ -553,9 +554,16 @@ void stubFetch(const FunctionCallbackInfo<Value>& info, ShardIsolate& js) {
         }
         Local<Value> body = v8::Null(isolate);
         if (!response.body.empty()) body = bytesToJs(isolate, response.body);
+        Local<Value> socket = v8::Undefined(isolate);
+        if (response.webSocket) {
+          // The object accepted a WebSocket: its client end waits here for the Worker's Response.
+          uint64_t id = js.nextClientEndId++;
+          js.clientEnds[id] = std::move(response.webSocket);
+          socket = v8::Number::New(isolate, static_cast<double>(id));
+        }
         Local<Value> parts[] = {v8::Integer::New(isolate, response.status),
-                                str(isolate, reasonPhrase(response.status)), headers, body};
-        *out = Array::New(isolate, parts, 4);
+                                str(isolate, reasonPhrase(response.status)), headers, body, socket};
+        *out = Array::New(isolate, parts, 5);
         return true;
       }));
 }
@@ -994,6 +1002,187 @@ void waitUntil(const FunctionCallbackInfo<Value>& info, ShardIsolate& js) {
   }(awaiter, self, std::move(tag)));
 }
 
+// ---- WebSockets --------------------------------------------------------------------------------
+
+runtime::ObjectHost& hostOf(ObjectSlot& slot) {
+  auto* host = dynamic_cast<runtime::ObjectHost*>(slot.state);
+  if (host == nullptr) throw JsThrow{JsThrow::kError, "WebSockets need a Durable Object"};
+  return *host;
+}
+
+std::shared_ptr<runtime::ObjectSocket> socketArg(const FunctionCallbackInfo<Value>& info,
+                                                 ShardIsolate& js, int index = 0) {
+  double id = info[index]->NumberValue(info.GetIsolate()->GetCurrentContext()).FromMaybe(0);
+  auto it = js.sockets.find(static_cast<uint64_t>(id));
+  std::shared_ptr<runtime::ObjectSocket> socket =
+      it == js.sockets.end() ? nullptr : it->second.lock();
+  if (!socket) throw JsThrow{JsThrow::kError, "This WebSocket is no longer usable."};
+  return socket;
+}
+
+void wsPair(const FunctionCallbackInfo<Value>& info, ShardIsolate& js) {
+  ObjectSlot* slot = js.object(js.currentOwner());
+  if (slot == nullptr) {
+    throw JsThrow{JsThrow::kError,
+                  "WebSocketPair can only be created inside a Durable Object in duro (not yet in "
+                  "a stateless Worker)."};
+  }
+  std::shared_ptr<runtime::ObjectSocket> socket = hostOf(*slot).newSocket();
+  js.sockets[socket->id()] = socket;
+  js.clientEnds[socket->id()] = socket;
+  Isolate* isolate = info.GetIsolate();
+  Local<Value> ids[] = {v8::Number::New(isolate, static_cast<double>(socket->id())),
+                        v8::Number::New(isolate, static_cast<double>(socket->id()))};
+  info.GetReturnValue().Set(Array::New(isolate, ids, 2));
+}
+
+void wsAccept(const FunctionCallbackInfo<Value>& info, ShardIsolate& js) {
+  socketArg(info, js)->accept(false, {});
+}
+
+void wsAcceptHibernatable(const FunctionCallbackInfo<Value>& info, ShardIsolate& js) {
+  ObjectSlot& slot = objectArg(info, js);
+  std::shared_ptr<runtime::ObjectSocket> socket = socketArg(info, js, 1);
+  if (hostOf(slot).socket(socket->id()) == nullptr) {
+    throw JsThrow{JsThrow::kError, "This WebSocket belongs to another Durable Object."};
+  }
+  std::vector<std::string> tags;
+  if (info[2]->IsArray()) tags = keyList(info.GetIsolate(), info[2].As<Array>());
+  socket->accept(true, std::move(tags));
+}
+
+void wsSend(const FunctionCallbackInfo<Value>& info, ShardIsolate& js) {
+  std::shared_ptr<runtime::ObjectSocket> socket = socketArg(info, js);
+  if (info[1]->IsString()) {
+    socket->send(toStd(info.GetIsolate(), info[1]), false);
+  } else if (info[1]->IsArrayBuffer() || info[1]->IsArrayBufferView()) {
+    socket->send(std::string(viewBytes(info[1])), true);
+  } else {
+    socket->send(toStd(info.GetIsolate(), info[1]), false);
+  }
+}
+
+void wsClose(const FunctionCallbackInfo<Value>& info, ShardIsolate& js) {
+  Isolate* isolate = info.GetIsolate();
+  std::shared_ptr<runtime::ObjectSocket> socket = socketArg(info, js);
+  int code = info[1]->IsUndefined() ? 1000
+                                    : info[1]->Int32Value(isolate->GetCurrentContext()).FromMaybe(0);
+  std::string reason = info[2]->IsUndefined() ? std::string() : toStd(isolate, info[2]);
+  socket->close(code, std::move(reason));
+}
+
+void wsState(const FunctionCallbackInfo<Value>& info, ShardIsolate& js) {
+  double id = info[0]->NumberValue(info.GetIsolate()->GetCurrentContext()).FromMaybe(0);
+  auto it = js.sockets.find(static_cast<uint64_t>(id));
+  std::shared_ptr<runtime::ObjectSocket> socket =
+      it == js.sockets.end() ? nullptr : it->second.lock();
+  int state = socket ? static_cast<int>(socket->state()) : 3;
+  info.GetReturnValue().Set(v8::Integer::New(info.GetIsolate(), state));
+}
+
+void wsSetAttachment(const FunctionCallbackInfo<Value>& info, ShardIsolate& js) {
+  std::shared_ptr<runtime::ObjectSocket> socket = socketArg(info, js);
+  std::optional<std::string> bytes = serializeValue(js, info[1]);
+  if (!bytes) throw JsPending{};
+  socket->setAttachment(std::move(*bytes));
+}
+
+void wsGetAttachment(const FunctionCallbackInfo<Value>& info, ShardIsolate& js) {
+  std::shared_ptr<runtime::ObjectSocket> socket = socketArg(info, js);
+  if (socket->attachment().empty()) {
+    info.GetReturnValue().SetNull();
+    return;
+  }
+  Local<Value> value;
+  if (!deserializeValue(js, socket->attachment()).ToLocal(&value)) throw JsPending{};
+  info.GetReturnValue().Set(value);
+}
+
+void wsTags(const FunctionCallbackInfo<Value>& info, ShardIsolate& js) {
+  std::shared_ptr<runtime::ObjectSocket> socket = socketArg(info, js);
+  Isolate* isolate = info.GetIsolate();
+  std::vector<Local<Value>> tags;
+  for (const std::string& tag : socket->tags()) tags.push_back(str(isolate, tag));
+  info.GetReturnValue().Set(Array::New(isolate, tags.data(), tags.size()));
+}
+
+void wsList(const FunctionCallbackInfo<Value>& info, ShardIsolate& js) {
+  ObjectSlot& slot = objectArg(info, js);
+  Isolate* isolate = info.GetIsolate();
+  std::optional<std::string> tag;
+  if (info[1]->IsString()) tag = toStd(isolate, info[1]);
+  std::vector<Local<Value>> ids;
+  for (const auto& socket : hostOf(slot).getWebSockets(tag)) {
+    auto* objectSocket = static_cast<runtime::ObjectSocket*>(socket.get());
+    js.sockets[objectSocket->id()] = std::static_pointer_cast<runtime::ObjectSocket>(socket);
+    ids.push_back(v8::Number::New(isolate, static_cast<double>(socket->id())));
+  }
+  info.GetReturnValue().Set(Array::New(isolate, ids.data(), ids.size()));
+}
+
+void wsSetAutoResponse(const FunctionCallbackInfo<Value>& info, ShardIsolate& js) {
+  ObjectSlot& slot = objectArg(info, js);
+  Isolate* isolate = info.GetIsolate();
+  if (info[1]->IsUndefined()) {
+    hostOf(slot).setWebSocketAutoResponse(std::nullopt);
+    return;
+  }
+  hostOf(slot).setWebSocketAutoResponse(
+      std::make_pair(toStd(isolate, info[1]), toStd(isolate, info[2])));
+}
+
+void wsGetAutoResponse(const FunctionCallbackInfo<Value>& info, ShardIsolate& js) {
+  ObjectSlot& slot = objectArg(info, js);
+  Isolate* isolate = info.GetIsolate();
+  const auto& pair = hostOf(slot).webSocketAutoResponse();
+  if (!pair) {
+    info.GetReturnValue().SetNull();
+    return;
+  }
+  Local<Value> parts[] = {str(isolate, pair->first), str(isolate, pair->second)};
+  info.GetReturnValue().Set(Array::New(isolate, parts, 2));
+}
+
+void wsAutoResponseTime(const FunctionCallbackInfo<Value>& info, ShardIsolate& js) {
+  std::shared_ptr<runtime::ObjectSocket> socket = socketArg(info, js);
+  auto time = socket->autoResponseTime();
+  if (!time) {
+    info.GetReturnValue().SetNull();
+    return;
+  }
+  double ms = static_cast<double>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(time->time_since_epoch()).count());
+  info.GetReturnValue().Set(ms);
+}
+
+void wsSetEventTimeout(const FunctionCallbackInfo<Value>& info, ShardIsolate& js) {
+  ObjectSlot& slot = objectArg(info, js);
+  if (info[1]->IsNullOrUndefined()) {
+    hostOf(slot).webSocketEventTimeoutMs.reset();
+    return;
+  }
+  double ms = info[1]->NumberValue(info.GetIsolate()->GetCurrentContext()).FromMaybe(0);
+  if (!(ms >= 0) || ms > 7 * 24 * 3600 * 1000.0) {
+    throw JsThrow{JsThrow::kRangeError, "The timeout must be between 0 and 604800000 ms."};
+  }
+  hostOf(slot).webSocketEventTimeoutMs = static_cast<int64_t>(ms);
+}
+
+void wsGetEventTimeout(const FunctionCallbackInfo<Value>& info, ShardIsolate& js) {
+  ObjectSlot& slot = objectArg(info, js);
+  auto ms = hostOf(slot).webSocketEventTimeoutMs;
+  if (ms) {
+    info.GetReturnValue().Set(static_cast<double>(*ms));
+  } else {
+    info.GetReturnValue().SetNull();
+  }
+}
+
+void abortObject(const FunctionCallbackInfo<Value>& info, ShardIsolate& js) {
+  ObjectSlot& slot = objectArg(info, js);
+  slot.state->abort(toStd(info.GetIsolate(), info[1]));
+}
+
 }  // namespace
 
 // ---- serialization -----------------------------------------------------------------------------
@@ -1157,6 +1346,22 @@ Local<Object> ShardIsolate::makeNativeObject() {
   add("storageTransaction", guarded<storageTransaction>);
   add("blockConcurrencyWhile", guarded<blockConcurrencyWhile>);
   add("waitUntil", guarded<waitUntil>);
+  add("abort", guarded<abortObject>);
+  add("wsPair", guarded<wsPair>);
+  add("wsAccept", guarded<wsAccept>);
+  add("wsAcceptHibernatable", guarded<wsAcceptHibernatable>);
+  add("wsSend", guarded<wsSend>);
+  add("wsClose", guarded<wsClose>);
+  add("wsState", guarded<wsState>);
+  add("wsSetAttachment", guarded<wsSetAttachment>);
+  add("wsGetAttachment", guarded<wsGetAttachment>);
+  add("wsTags", guarded<wsTags>);
+  add("wsList", guarded<wsList>);
+  add("wsSetAutoResponse", guarded<wsSetAutoResponse>);
+  add("wsGetAutoResponse", guarded<wsGetAutoResponse>);
+  add("wsAutoResponseTime", guarded<wsAutoResponseTime>);
+  add("wsSetEventTimeout", guarded<wsSetEventTimeout>);
+  add("wsGetEventTimeout", guarded<wsGetEventTimeout>);
   return native;
 }
 

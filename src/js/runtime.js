@@ -138,9 +138,21 @@ class DurableObjectStub {
 async function stubFetch(stub, request) {
   const [method, url, headers, bodyOrPromise] = web.requestParts(request);
   const body = await bodyOrPromise;
-  const [status, statusText, responseHeaders, responseBody] =
+  const [status, statusText, responseHeaders, responseBody, socketId] =
       await native.stubFetch(stub[kNs], stub[kHex], stub[kName], method, url, headers, body);
+  if (socketId !== undefined) {
+    // The object accepted a WebSocket: this Response carries its client end.
+    return new Response(null, {
+      status, statusText, headers: pairsToHeaders(responseHeaders), webSocket: clientEnd(socketId),
+    });
+  }
   return web.makeResponse(status, statusText, responseHeaders, responseBody);
+}
+
+function pairsToHeaders(flat) {
+  const headers = new Headers();
+  for (let i = 0; i + 1 < flat.length; i += 2) headers.append(flat[i], flat[i + 1]);
+  return headers;
 }
 
 // Every property a stub does not have is an RPC method. `then` must stay undefined (a stub is not
@@ -163,6 +175,148 @@ function rpcProperty(target, prop) {
   return method;
 }
 
+
+// ---- WebSockets --------------------------------------------------------------------------------
+// A WebSocket object holds only an id; the socket itself is C++ (runtime/object_socket.h). The
+// server end of a pair is used by the object; the client end only travels in a 101 Response.
+
+const kSocketId = Symbol("socketId");
+const kClientEnd = Symbol("clientEnd");
+const sockets = new Map();  // id -> WebSocket (server ends), until closed
+
+export class MessageEvent extends Event {
+  constructor(type, init = {}) {
+    super(type, init);
+    this.data = init.data;
+  }
+}
+
+export class CloseEvent extends Event {
+  constructor(type, init = {}) {
+    super(type, init);
+    this.code = init.code ?? 0;
+    this.reason = init.reason ?? "";
+    this.wasClean = init.wasClean ?? false;
+  }
+}
+
+export class ErrorEvent extends Event {
+  constructor(type, init = {}) {
+    super(type, init);
+    this.message = init.message ?? "";
+    this.error = init.error;
+  }
+}
+
+export class WebSocket extends EventTarget {
+  static CONNECTING = 0;
+  static OPEN = 1;
+  static CLOSING = 2;
+  static CLOSED = 3;
+
+  constructor(token, id, clientEnd) {
+    if (token !== kToken) throw new TypeError("Illegal constructor");
+    super();
+    this[kSocketId] = id;
+    this[kClientEnd] = clientEnd;
+  }
+  accept() {
+    if (this[kClientEnd]) throw new TypeError("The client end of a WebSocketPair cannot be accepted here.");
+    native.wsAccept(this[kSocketId]);
+  }
+  send(message) {
+    if (this[kClientEnd]) throw new TypeError("The client end of a WebSocketPair cannot send here.");
+    native.wsSend(this[kSocketId], message);
+  }
+  close(code, reason) {
+    if (this[kClientEnd]) return;
+    native.wsClose(this[kSocketId], code, reason);
+  }
+  get readyState() {
+    return this[kClientEnd] ? WebSocket.OPEN : native.wsState(this[kSocketId]);
+  }
+  get url() {
+    return null;
+  }
+  get protocol() {
+    return "";
+  }
+  get extensions() {
+    return "";
+  }
+  serializeAttachment(value) {
+    native.wsSetAttachment(this[kSocketId], value);
+  }
+  deserializeAttachment() {
+    return native.wsGetAttachment(this[kSocketId]);
+  }
+}
+for (const [name, value] of [["CONNECTING", 0], ["OPEN", 1], ["CLOSING", 2], ["CLOSED", 3]]) {
+  Object.defineProperty(WebSocket.prototype, name, { value });
+}
+
+function serverEnd(id) {
+  let socket = sockets.get(id);
+  if (socket === undefined) {
+    socket = new WebSocket(kToken, id, false);
+    sockets.set(id, socket);
+  }
+  return socket;
+}
+
+function clientEnd(id) {
+  return new WebSocket(kToken, id, true);
+}
+
+export class WebSocketPair {
+  constructor() {
+    const [clientId, serverId] = native.wsPair();
+    this[0] = clientEnd(clientId);
+    this[1] = serverEnd(serverId);
+  }
+}
+
+// For C++: the id of a WebSocket found in a Response (undefined if it is not one of ours).
+export function socketIdOf(socket) {
+  return socket instanceof WebSocket ? socket[kSocketId] : undefined;
+}
+
+// For C++: delivers a socket event to an object. Hibernatable sockets go to the class's handler
+// methods; sockets accepted with accept() to their event listeners.
+export function deliverSocketEvent(instance, id, hibernatable, kind, a, b, c) {
+  const socket = serverEnd(id);
+  if (kind === "close") sockets.delete(id);
+  if (hibernatable) {
+    if (kind === "message") return instance.webSocketMessage?.(socket, a);
+    if (kind === "close") return instance.webSocketClose?.(socket, a, b, c);
+    return instance.webSocketError?.(socket, new Error(a));
+  }
+  if (kind === "message") {
+    socket.dispatchEvent(new MessageEvent("message", { data: a }));
+  } else if (kind === "close") {
+    socket.dispatchEvent(new CloseEvent("close", { code: a, reason: b, wasClean: c }));
+  } else {
+    socket.dispatchEvent(new ErrorEvent("error", { message: a, error: new Error(a) }));
+  }
+}
+
+export class WebSocketRequestResponsePair {
+  #request;
+  #response;
+  constructor(request, response) {
+    if (typeof request !== "string" || typeof response !== "string") {
+      throw new TypeError("WebSocketRequestResponsePair takes two strings.");
+    }
+    this.#request = request;
+    this.#response = response;
+  }
+  get request() {
+    return this.#request;
+  }
+  get response() {
+    return this.#response;
+  }
+}
 
 // ---- ctx and storage ---------------------------------------------------------------------------
 
@@ -272,6 +426,47 @@ export class DurableObjectState {
       return Promise.reject(new TypeError("blockConcurrencyWhile() requires a function"));
     }
     return call(native.blockConcurrencyWhile, this[kHandle], callback);
+  }
+  abort(reason) {
+    native.abort(this[kHandle], reason === undefined ? "aborted" : String(reason));
+  }
+  acceptWebSocket(ws, tags = []) {
+    if (!(ws instanceof WebSocket) || ws[kClientEnd]) {
+      throw new TypeError("acceptWebSocket() takes the server end of a WebSocketPair.");
+    }
+    native.wsAcceptHibernatable(this[kHandle], ws[kSocketId], [...tags].map(String));
+  }
+  getWebSockets(tag) {
+    return native.wsList(this[kHandle], tag === undefined ? undefined : String(tag)).map(serverEnd);
+  }
+  getTags(ws) {
+    if (!(ws instanceof WebSocket)) throw new TypeError("getTags() takes a WebSocket.");
+    return native.wsTags(ws[kSocketId]);
+  }
+  setWebSocketAutoResponse(pair) {
+    if (pair === undefined || pair === null) {
+      native.wsSetAutoResponse(this[kHandle]);
+      return;
+    }
+    if (!(pair instanceof WebSocketRequestResponsePair)) {
+      throw new TypeError("setWebSocketAutoResponse() takes a WebSocketRequestResponsePair.");
+    }
+    native.wsSetAutoResponse(this[kHandle], pair.request, pair.response);
+  }
+  getWebSocketAutoResponse() {
+    const pair = native.wsGetAutoResponse(this[kHandle]);
+    return pair === null ? null : new WebSocketRequestResponsePair(pair[0], pair[1]);
+  }
+  getWebSocketAutoResponseTimestamp(ws) {
+    if (!(ws instanceof WebSocket)) throw new TypeError("getWebSocketAutoResponseTimestamp() takes a WebSocket.");
+    const ms = native.wsAutoResponseTime(ws[kSocketId]);
+    return ms === null ? null : new Date(ms);
+  }
+  setHibernatableWebSocketEventTimeout(ms) {
+    native.wsSetEventTimeout(this[kHandle], ms);
+  }
+  getHibernatableWebSocketEventTimeout() {
+    return native.wsGetEventTimeout(this[kHandle]);
   }
 }
 

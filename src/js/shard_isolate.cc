@@ -371,6 +371,16 @@ void ShardIsolate::load() {
     }
   }
 
+  // Globals defined by runtime.js (WebSockets and their events).
+  for (const char* name : {"WebSocketPair", "WebSocket", "WebSocketRequestResponsePair",
+                           "MessageEvent", "CloseEvent", "ErrorEvent"}) {
+    Local<String> key = this->name(name);
+    Local<Object> global = context->Global();
+    if (global->HasOwnProperty(context, key).FromMaybe(false)) continue;
+    Local<Value> value = checked(runtimeExports->Get(context, key));
+    (void)global->DefineOwnProperty(context, key, value, v8::DontEnum);
+  }
+
   // env: namespaces (by index) and vars.
   Local<v8::Array> nsList = v8::Array::New(isolate_);
   for (const ScriptClass& cls : script_->options().classes) {
@@ -965,6 +975,21 @@ Task<Response> ShardIsolate::toResponse(v8::Global<Value> value) {
         response.headers.append(toStdString(isolate_, checked(headers->Get(context, i))),
                                 toStdString(isolate_, checked(headers->Get(context, i + 1))));
       }
+    }
+    Local<Value> socket = checked(parts->Get(context, 4));
+    if (!socket->IsNullOrUndefined()) {
+      Local<Value> args[] = {socket};
+      Local<Value> id = checked(
+          runtimeExport("socketIdOf").As<Function>()->Call(context, v8::Undefined(isolate_), 1, args));
+      auto it = id->IsNumber() ? clientEnds.find(static_cast<uint64_t>(id.As<v8::Number>()->Value()))
+                               : clientEnds.end();
+      if (it == clientEnds.end()) {
+        throw Error(Status::invalidArgument(
+            "the Response's webSocket is not the client end of a WebSocketPair (or was already "
+            "used in another Response)"));
+      }
+      response.webSocket = std::move(it->second);
+      clientEnds.erase(it);
     }
     Local<Value> body = checked(parts->Get(context, 3));
     if (body->IsPromise()) {

@@ -33,6 +33,7 @@
 #include "duro/http.h"
 #include "duro/object.h"
 #include "js/script.h"
+#include "runtime/object_socket.h"
 
 namespace duro::js {
 
@@ -162,6 +163,12 @@ class ShardIsolate {
   // The index of the namespace bound as `binding` (for an object's ctx.id).
   uint32_t namespaceIndexOf(const std::string& binding) const;
   size_t namespaceCount() const { return namespaces_.size(); }
+
+  // --- WebSockets ---
+  // Server ends created in this isolate (by id), and client ends waiting to leave in a Response.
+  std::unordered_map<uint64_t, std::weak_ptr<runtime::ObjectSocket>> sockets;
+  std::unordered_map<uint64_t, std::shared_ptr<WebSocketEndpoint>> clientEnds;
+  uint64_t nextClientEndId = 1ull << 62;  // ids for client ends received from other objects
 
   // --- timers (setTimeout / setInterval) ---
   uint32_t setTimer(v8::Local<v8::Function> callback, double delayMs, bool repeat);

@@ -20,6 +20,8 @@
 //   live --reset()--> live without instance (next pump() constructs again)
 #include "runtime/object_host.h"
 
+#include <algorithm>
+#include <atomic>
 #include <exception>
 
 #include "base/log.h"
@@ -31,6 +33,8 @@ ObjectHost::ObjectHost(Shard& shard, const NamespaceEntry& ns, ObjectId id)
     : shard_(shard), ns_(ns), id_(std::move(id)), inputGate_([this] { pump(); }) {}
 
 ObjectHost::~ObjectHost() {
+  for (auto& socket : sockets_) socket->detach();
+  sockets_.clear();
   // The instance goes before its storage (it may hold references to it).
   if (instance_) {
     instance_.reset();
@@ -51,8 +55,103 @@ void ObjectHost::enqueue(std::unique_ptr<ObjectEvent> event) {
 }
 
 bool ObjectHost::isIdle() const noexcept {
-  return running_ == 0 && waitUntil_ == 0 && queue_.empty() && inputGate_.isOpen() &&
-         outputGate_.heldOutputs() == 0 && !(store_ && store_->busy());
+  if (!(running_ == 0 && waitUntil_ == 0 && queue_.empty() && inputGate_.isOpen() &&
+        outputGate_.heldOutputs() == 0 && !(store_ && store_->busy()))) {
+    return false;
+  }
+  // A socket accepted the standard way (or not accepted yet) keeps the instance in memory.
+  for (const auto& socket : sockets_) {
+    if (!socket->hibernatable() && socket->state() != WebSocket::State::kClosed) return false;
+  }
+  return true;
+}
+
+// ---- WebSockets --------------------------------------------------------------------------------
+
+namespace {
+std::atomic<uint64_t> nextSocketId{1};
+}  // namespace
+
+std::shared_ptr<ObjectSocket> ObjectHost::newSocket() {
+  auto socket = std::make_shared<ObjectSocket>(this, shard_.loop(), nextSocketId.fetch_add(1));
+  sockets_.push_back(socket);
+  updateIdle();
+  return socket;
+}
+
+std::shared_ptr<ObjectSocket> ObjectHost::socket(uint64_t id) const {
+  for (const auto& socket : sockets_) {
+    if (socket->id() == id) return socket;
+  }
+  return nullptr;
+}
+
+WebSocketPair ObjectHost::acceptWebSocket(std::vector<std::string> tags) {
+  std::shared_ptr<ObjectSocket> socket = newSocket();
+  try {
+    socket->accept(true, std::move(tags));
+  } catch (...) {
+    socketClosed(*socket);
+    throw;
+  }
+  socket->markClientUsed();
+  return WebSocketPair{socket, socket};
+}
+
+std::vector<std::shared_ptr<WebSocket>> ObjectHost::getWebSockets(std::optional<std::string> tag) {
+  std::vector<std::shared_ptr<WebSocket>> out;
+  for (const auto& socket : sockets_) {
+    if (!socket->hibernatable() || socket->state() == WebSocket::State::kClosed) continue;
+    if (tag) {
+      const auto& tags = socket->tags();
+      if (std::find(tags.begin(), tags.end(), *tag) == tags.end()) continue;
+    }
+    out.push_back(socket);
+  }
+  return out;
+}
+
+void ObjectHost::setWebSocketAutoResponse(
+    std::optional<std::pair<std::string, std::string>> requestResponse) {
+  if (requestResponse &&
+      (requestResponse->first.size() > 2048 || requestResponse->second.size() > 2048)) {
+    throw Error(Status::limitExceeded(
+        "The WebSocket auto-response request and response are limited to 2048 characters."));
+  }
+  autoResponse_ = std::move(requestResponse);
+}
+
+void ObjectHost::socketAccepted(ObjectSocket&) { updateIdle(); }
+
+void ObjectHost::socketClosed(ObjectSocket& socket) {
+  std::erase_if(sockets_, [&](const auto& s) { return s.get() == &socket; });
+  updateIdle();
+}
+
+bool ObjectHost::autoResponds(ObjectSocket& socket, const std::string& message) {
+  if (!socket.hibernatable() || !autoResponse_ || message != autoResponse_->first) return false;
+  socket.noteAutoResponse();
+  socket.sendDirect(autoResponse_->second, false);
+  return true;
+}
+
+void ObjectHost::deliverSocketEvent(std::unique_ptr<ObjectEvent> event) { enqueue(std::move(event)); }
+
+bool ObjectHost::hasHibernatableSockets() const noexcept {
+  for (const auto& socket : sockets_) {
+    if (socket->hibernatable() && socket->state() != WebSocket::State::kClosed) return true;
+  }
+  return false;
+}
+
+void ObjectHost::hibernate() {
+  if (instance_) {
+    instance_.reset();
+    shard_.stats().liveObjects.fetch_sub(1, std::memory_order_relaxed);
+    shard_.stats().objectsEvicted.fetch_add(1, std::memory_order_relaxed);
+  }
+  // Its storage handle goes too (created again on first use); the data is on disk or in the log.
+  if (store_ && !store_->busy()) store_.reset();
 }
 
 Storage& ObjectHost::storage() { return objectStore(); }

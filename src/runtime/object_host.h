@@ -14,6 +14,7 @@
 #include "runtime/input_gate.h"
 #include "runtime/namespace_entry.h"
 #include "runtime/object_event.h"
+#include "runtime/object_socket.h"
 #include "runtime/output_gate.h"
 #include "storage/object_store.h"
 
@@ -54,6 +55,30 @@ class ObjectHost final : public ObjectState, private storage::ObjectStoreHooks {
   void waitUntil(Task<void> task) override;
   Storage& storage() override;
   void abort(const std::string& reason) override { reset(Status::objectReset(reason)); }
+  WebSocketPair acceptWebSocket(std::vector<std::string> tags = {}) override;
+  std::vector<std::shared_ptr<WebSocket>> getWebSockets(
+      std::optional<std::string> tag = std::nullopt) override;
+  void setWebSocketAutoResponse(
+      std::optional<std::pair<std::string, std::string>> requestResponse) override;
+
+  // --- WebSockets (object_socket.h) ---
+  // A new, unaccepted server end (JavaScript's WebSocketPair).
+  std::shared_ptr<ObjectSocket> newSocket();
+  std::shared_ptr<ObjectSocket> socket(uint64_t id) const;
+  const std::optional<std::pair<std::string, std::string>>& webSocketAutoResponse() const {
+    return autoResponse_;
+  }
+  // Called by ObjectSocket on this shard.
+  void socketAccepted(ObjectSocket& socket);
+  void socketClosed(ObjectSocket& socket);
+  bool autoResponds(ObjectSocket& socket, const std::string& message);
+  void deliverSocketEvent(std::unique_ptr<ObjectEvent> event);
+  // Open hibernatable sockets keep the host (not the instance) after the idle timeout.
+  bool hasHibernatableSockets() const noexcept;
+  // Drops the instance but keeps the host and its sockets (the shard's idle sweep).
+  void hibernate();
+  // The milliseconds a hibernatable socket event may run (setHibernatableWebSocketEventTimeout).
+  std::optional<int64_t> webSocketEventTimeoutMs;
   storage::ObjectStore& objectStore();
 
   // Bumped by reset(): an event that started on an older generation may not release outputs.
@@ -86,6 +111,9 @@ class ObjectHost final : public ObjectState, private storage::ObjectStoreHooks {
   InputGate inputGate_;
   OutputGate outputGate_;
   std::shared_ptr<DurableObject> instance_;
+  // Sockets whose server end belongs to this object, until closed.
+  std::vector<std::shared_ptr<ObjectSocket>> sockets_;
+  std::optional<std::pair<std::string, std::string>> autoResponse_;
   std::unique_ptr<storage::ObjectStore> store_;  // created on first use of storage()
   // A vector, not a deque: a deque allocates a block up front, and most objects queue nothing.
   std::vector<std::unique_ptr<ObjectEvent>> queue_;

@@ -129,6 +129,12 @@ void Shard::sweepIdle() {
     ObjectHost* host = idle_.front();
     idle_.pop_front();
     host->inIdleList = false;
+    if (host->hasHibernatableSockets()) {
+      // Hibernation: the instance goes, the host and its connected sockets stay; the next socket
+      // message (or any event) constructs the instance again.
+      host->hibernate();
+      continue;
+    }
     if (host->hasInstance()) stats_.objectsEvicted.fetch_add(1, std::memory_order_relaxed);
     hosts_.erase(Key{host->namespaceIndex(), host->id().bytes()});
   }

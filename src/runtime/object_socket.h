@@ -1,0 +1,93 @@
+// ObjectSocket: the server end of a WebSocket that belongs to a Durable Object. It is the
+// WebSocketEndpoint the net layer feeds (client frames arrive on the connection's thread and are
+// posted to the object's shard), and the duro::WebSocket the object uses (sends go out through the
+// object's output gate, in order, once the connection exists).
+//
+// A socket is created unaccepted (a WebSocketPair), then accepted either as hibernatable (events
+// are delivered as object events, also after the instance was evicted: the host stays, the
+// instance is rebuilt) or in the standard way (events go to whoever listens; the object stays in
+// memory while it is open). Lives on, and is touched only from, its object's shard, except for
+// the WebSocketEndpoint calls, which only post.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/event_loop.h"
+#include "duro/websocket.h"
+
+namespace duro::runtime {
+
+class ObjectHost;
+
+class ObjectSocket final : public WebSocket,
+                           public WebSocketEndpoint,
+                           public std::enable_shared_from_this<ObjectSocket> {
+ public:
+  ObjectSocket(ObjectHost* host, base::EventLoop& loop, uint64_t id);
+  ~ObjectSocket() override;
+
+  // --- duro::WebSocket (object's shard) ---
+  uint64_t id() const override { return id_; }
+  State state() const override { return state_; }
+  void send(std::string data, bool binary = false) override;
+  void close(int code = 1000, std::string reason = "") override;
+  const std::vector<std::string>& tags() const override { return tags_; }
+  void setAttachment(std::string bytes) override;
+  const std::string& attachment() const override { return attachment_; }
+  std::optional<std::chrono::system_clock::time_point> autoResponseTime() const override {
+    return autoResponseTime_;
+  }
+
+  // --- WebSocketEndpoint (the connection's thread: each call posts to the object's shard) ---
+  void connected(std::shared_ptr<WebSocketTransport> transport) override;
+  void message(std::string data, bool binary) override;
+  void closed(int code, std::string reason, bool wasClean) override;
+  void error(std::string message) override;
+
+  // --- the runtime's side (object's shard) ---
+  // Accepts the socket (once). Hibernatable sockets take tags (validated: duro::Error).
+  void accept(bool hibernatable, std::vector<std::string> tags);
+  bool accepted() const noexcept { return accepted_; }
+  bool hibernatable() const noexcept { return hibernatable_; }
+  // The socket was handed to a Response (its client end is in use).
+  void markClientUsed() { clientUsed_ = true; }
+  bool clientUsed() const noexcept { return clientUsed_; }
+  // The host is going away (shutdown): close the connection, drop the link.
+  void detach();
+  void noteAutoResponse() { autoResponseTime_ = std::chrono::system_clock::now(); }
+  // Sends now, bypassing the output gate (auto-responses: no object code ran).
+  void sendDirect(std::string data, bool binary);
+  // Closes now (or as soon as the connection exists), bypassing the output gate.
+  void sendDirectClose(int code, std::string reason);
+
+ private:
+  void onConnected(std::shared_ptr<WebSocketTransport> transport);
+  void onMessage(std::string data, bool binary);
+  void onClosed(int code, std::string reason, bool wasClean);
+  void onError(std::string message);
+  void transmit(std::string data, bool binary);
+
+  ObjectHost* host_;  // null once detached
+  base::EventLoop& loop_;
+  uint64_t id_;
+  State state_ = State::kConnecting;
+  bool accepted_ = false;
+  bool hibernatable_ = false;
+  bool clientUsed_ = false;
+  bool closeSent_ = false;
+  std::shared_ptr<WebSocketTransport> transport_;
+  // Sends made before the connection exists (after accept, before the handshake completed).
+  std::deque<std::pair<std::string, bool>> pending_;
+  std::optional<std::pair<int, std::string>> pendingClose_;
+  std::vector<std::string> tags_;
+  std::string attachment_;
+  std::optional<std::chrono::system_clock::time_point> autoResponseTime_;
+};
+
+}  // namespace duro::runtime
