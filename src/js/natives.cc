@@ -1165,7 +1165,12 @@ void wsSetEventTimeout(const FunctionCallbackInfo<Value>& info, ShardIsolate& js
   if (!(ms >= 0) || ms > 7 * 24 * 3600 * 1000.0) {
     throw JsThrow{JsThrow::kRangeError, "The timeout must be between 0 and 604800000 ms."};
   }
-  hostOf(slot).webSocketEventTimeoutMs = static_cast<int64_t>(ms);
+  // 0 unsets, as documented.
+  if (ms == 0) {
+    hostOf(slot).webSocketEventTimeoutMs.reset();
+  } else {
+    hostOf(slot).webSocketEventTimeoutMs = static_cast<int64_t>(ms);
+  }
 }
 
 void wsGetEventTimeout(const FunctionCallbackInfo<Value>& info, ShardIsolate& js) {

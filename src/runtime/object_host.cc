@@ -123,6 +123,17 @@ void ObjectHost::setWebSocketAutoResponse(
 
 void ObjectHost::socketAccepted(ObjectSocket&) { updateIdle(); }
 
+void ObjectHost::checkSocketLimit() const {
+  size_t hibernatable = 0;
+  for (const auto& socket : sockets_) {
+    if (socket->hibernatable() && socket->state() != WebSocket::State::kClosed) ++hibernatable;
+  }
+  if (hibernatable >= kMaxHibernatableSockets) {
+    throw Error(Status::limitExceeded(
+        "A Durable Object can have at most 32768 hibernatable WebSockets."));
+  }
+}
+
 void ObjectHost::socketClosed(ObjectSocket& socket) {
   std::erase_if(sockets_, [&](const auto& s) { return s.get() == &socket; });
   updateIdle();

@@ -68,6 +68,10 @@ class ObjectHost final : public ObjectState, private storage::ObjectStoreHooks {
   const std::optional<std::pair<std::string, std::string>>& webSocketAutoResponse() const {
     return autoResponse_;
   }
+  // Cloudflare's limit of hibernatable WebSockets per object.
+  static constexpr size_t kMaxHibernatableSockets = 32768;
+  // Throws duro::Error if another hibernatable socket would exceed the limit.
+  void checkSocketLimit() const;
   // Called by ObjectSocket on this shard.
   void socketAccepted(ObjectSocket& socket);
   void socketClosed(ObjectSocket& socket);

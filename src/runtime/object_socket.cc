@@ -30,6 +30,7 @@ void ObjectSocket::accept(bool hibernatable, std::vector<std::string> tags) {
     throw Error(Status::invalidArgument("The WebSocket has already been accepted."));
   }
   if (hibernatable) {
+    if (host_ != nullptr) host_->checkSocketLimit();
     if (tags.size() > kMaxTags) {
       throw Error(Status::invalidArgument("A WebSocket can have a maximum of 10 tags."));
     }
