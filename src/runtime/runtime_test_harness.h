@@ -80,6 +80,38 @@ class RuntimeHarness {
     });
     return future;
   }
+  // Sends GET <pathAndQuery> to object `name` and waits for the whole Response (status 0 and the
+  // message as body on an error or a timeout).
+  Response fetchFull(const std::string& name, const std::string& pathAndQuery) {
+    auto promise = std::make_shared<std::promise<Response>>();
+    auto future = promise->get_future();
+    client_.post([this, promise, name, pathAndQuery] {
+      Request req{"GET", "http://test" + pathAndQuery, {}, {}, {}};
+      startTask<Response>(ns_->getByName(name).fetch(std::move(req)),
+                          [promise](std::optional<Response> r, std::exception_ptr e) {
+                            if (r) {
+                              promise->set_value(std::move(*r));
+                              return;
+                            }
+                            Response failed;
+                            failed.status = 0;
+                            try {
+                              std::rethrow_exception(e);
+                            } catch (const std::exception& err) {
+                              failed.body = err.what();
+                            }
+                            promise->set_value(std::move(failed));
+                          });
+    });
+    if (future.wait_for(10s) != std::future_status::ready) {
+      Response timedOut;
+      timedOut.status = 0;
+      timedOut.body = "timeout";
+      return timedOut;
+    }
+    return future.get();
+  }
+
   std::string call(const std::string& name, const std::string& path) {
     auto f = send(name, path);
     if (f.wait_for(10s) != std::future_status::ready) return "timeout";
