@@ -1,6 +1,7 @@
 // Implementation of HttpServer (http_server.h): the acceptor, one Connection state machine per
-// TCP connection, the request parser (a Beast basic_parser that fills duro::Request directly) and
-// the response serializer.
+// TCP connection, the request parser (a Beast basic_parser that fills duro::Request directly), the
+// response serializer and the hand-over of upgraded connections to WebSocketSession
+// (websocket_session.cc).
 //
 // Design notes
 // ============
@@ -27,6 +28,18 @@
 //   Any phase ── I/O error, idle deadline (onTimer), server shutdown while idle ─► kClosed
 // kIdle is the transient phase while processInput() runs synchronously (no I/O outstanding).
 //
+// WebSockets. deliver() of a 101 with Response::webSocket for a request dispatch() found to be a
+// valid upgrade (reqWebSocketKey_) sets upgrade_ instead of queueing a response; processInput()
+// flushes the earlier pipelined responses, then startWebSocket() moves the socket and the bytes
+// read past the request into a WebSocketSession and enters kWebSocket:
+//
+//   kIdle ── startWebSocket() ─► kWebSocket ── session's onFinished ─► webSocketFinished() ─► kClosed
+//
+// In kWebSocket the Connection owns no I/O and no timer; it stays registered on its loop so that
+// shutdown reaches the session (onServerShutdown() → goingAway(): close 1001) and abandon()
+// (close() → abort()). The session holds the Connection (through onFinished) until it finishes;
+// the Connection holds the session only weakly.
+//
 // Invariants
 //  1. At most one read and at most one write are outstanding, never both (phase_ says which).
 //  2. A request is dispatched only when no earlier response is pending (phase_ != kHandling), so
@@ -43,6 +56,8 @@
 //     timer cost. Time in kHandling never counts.
 //  6. Closing after a final response uses a lingering close (shutdown(send), then read and discard
 //     until EOF), so a client that is still sending sees the 4xx instead of a reset.
+//  7. A connection in kWebSocket was counted by openConnections_ when accepted and is uncounted
+//     exactly once, by webSocketFinished(); its request left inFlight_ in deliver() (the 101).
 #include "net/http_server.h"
 
 #include <algorithm>
@@ -62,6 +77,7 @@
 #include <boost/beast/http/error.hpp>
 
 #include "base/log.h"
+#include "net/websocket_session.h"
 
 namespace duro::net {
 
@@ -175,6 +191,8 @@ class RequestParser final : public bhttp::basic_parser<true> {
   int version() const { return version_; }
   bool isHead() const { return isHead_; }
   bool expectContinue() const { return expectContinue_; }
+  // The request has an Upgrade header (so it may be a WebSocket handshake).
+  bool hasUpgrade() const { return hasUpgrade_; }
   // The Host header value, or nullopt if there was none. Valid until request() is moved from.
   std::optional<std::string_view> host() const {
     if (hostIndex_ < 0) return std::nullopt;
@@ -229,6 +247,9 @@ class RequestParser final : public bhttp::basic_parser<true> {
       case bhttp::field::expect:
         if (equalsIgnoreCase(trimOws(value), "100-continue")) expectContinue_ = true;
         break;
+      case bhttp::field::upgrade:
+        hasUpgrade_ = true;
+        break;
       default:
         break;
     }
@@ -267,6 +288,7 @@ class RequestParser final : public bhttp::basic_parser<true> {
   int hostIndex_ = -1;
   bool isHead_ = false;
   bool expectContinue_ = false;
+  bool hasUpgrade_ = false;
 };
 
 // The request's URL as a Worker sees it. False if the Host header or the target is unusable.
@@ -284,6 +306,57 @@ bool buildUrl(const RequestParser& parser, const std::string& defaultHost, std::
   url->reserve(7 + host.size() + target.size());
   url->append("http://").append(host).append(target);
   return true;
+}
+
+// True if any `name` field of `headers` lists `token` (case-insensitive; "Connection: keep-alive"
+// and "Connection: Upgrade" may come as separate fields).
+bool anyFieldHasToken(const duro::Headers& headers, std::string_view name, std::string_view token) {
+  for (const auto& [fieldName, value] : headers.fields()) {
+    if (equalsIgnoreCase(fieldName, name) && hasToken(value, token)) return true;
+  }
+  return false;
+}
+
+// If the request is a valid WebSocket opening handshake (RFC 6455 4.2.1), returns its
+// Sec-WebSocket-Key; otherwise "" and *problem says why (for the log).
+std::string webSocketKey(const duro::Request& request, int version, const char** problem) {
+  if (request.method != "GET") {
+    *problem = "the method is not GET";
+    return {};
+  }
+  if (version != 11) {
+    *problem = "it is not HTTP/1.1";
+    return {};
+  }
+  if (!anyFieldHasToken(request.headers, "upgrade", "websocket")) {
+    *problem = "no \"Upgrade: websocket\"";
+    return {};
+  }
+  if (!anyFieldHasToken(request.headers, "connection", "upgrade")) {
+    *problem = "no \"Connection: upgrade\"";
+    return {};
+  }
+  std::optional<std::string_view> wsVersion = request.headers.get("sec-websocket-version");
+  if (!wsVersion || trimOws(*wsVersion) != "13") {
+    *problem = "Sec-WebSocket-Version is not 13";
+    return {};
+  }
+  std::optional<std::string_view> key = request.headers.get("sec-websocket-key");
+  std::string_view trimmed = key ? trimOws(*key) : std::string_view();
+  // A base64-encoded 16-byte nonce: 24 characters (Beast refuses longer keys).
+  if (trimmed.empty() || trimmed.size() > 24) {
+    *problem = "no valid Sec-WebSocket-Key";
+    return {};
+  }
+  return std::string(trimmed);
+}
+
+// Header fields of a 101 that the WebSocket handshake owns (or that make no sense on it).
+bool isHandshakeOwnedField(std::string_view name) {
+  return equalsIgnoreCase(name, "content-length") || equalsIgnoreCase(name, "transfer-encoding") ||
+         equalsIgnoreCase(name, "keep-alive") || equalsIgnoreCase(name, "connection") ||
+         equalsIgnoreCase(name, "upgrade") || equalsIgnoreCase(name, "sec-websocket-accept") ||
+         equalsIgnoreCase(name, "sec-websocket-extensions");  // no extension is negotiated
 }
 
 }  // namespace
@@ -409,8 +482,12 @@ class Connection final : public std::enable_shared_from_this<Connection> {
   }
 
   // The server is draining: an idle keep-alive connection closes now; one with a request under
-  // way finishes it (its response says "Connection: close").
+  // way finishes it (its response says "Connection: close"); a WebSocket is closed with 1001.
   void onServerShutdown() {
+    if (phase_ == Phase::kWebSocket) {
+      if (auto session = webSocket_.lock()) session->goingAway();
+      return;
+    }
     if (phase_ == Phase::kReading && isBetweenRequests()) close();
   }
 
@@ -426,12 +503,21 @@ class Connection final : public std::enable_shared_from_this<Connection> {
     core_->inFlight_.fetch_sub(1);
     phase_ = Phase::kIdle;
     deadline_ = Clock::now() + core_->options().idleTimeout;
-    queueResponse(std::move(response));
+    if (!takeWebSocket(response)) queueResponse(std::move(response));
     if (!inDispatch_) processInput();
   }
 
   void close() {
     if (phase_ == Phase::kClosed) return;
+    if (phase_ == Phase::kWebSocket) {
+      auto keepAlive = shared_from_this();  // the session may hold the last reference
+      if (auto session = webSocket_.lock()) {
+        session->abort();  // reports closed(1006) and ends in webSocketFinished()
+      } else {
+        webSocketFinished();
+      }
+      return;
+    }
     Phase previous = phase_;
     if (previous == Phase::kHandling) core_->inFlight_.fetch_sub(1);
     phase_ = Phase::kClosed;
@@ -451,7 +537,13 @@ class Connection final : public std::enable_shared_from_this<Connection> {
   }
 
  private:
-  enum class Phase { kIdle, kReading, kHandling, kWriting, kLingering, kClosed };
+  enum class Phase { kIdle, kReading, kHandling, kWriting, kLingering, kWebSocket, kClosed };
+
+  // A 101 accepted by takeWebSocket(), waiting for the earlier responses to be flushed.
+  struct PendingUpgrade {
+    std::shared_ptr<WebSocketEndpoint> endpoint;
+    WebSocketSession::HeaderList headers;
+  };
 
   bool isBetweenRequests() const {
     return readBuf_.size() == 0 && (!parser_ || !parser_->got_some());
@@ -471,6 +563,14 @@ class Connection final : public std::enable_shared_from_this<Connection> {
   void processInput() {
     phase_ = Phase::kIdle;
     while (true) {
+      if (upgrade_) {
+        if (!out_.empty() || !outBody_.empty()) {
+          doWrite();
+        } else {
+          startWebSocket();
+        }
+        return;
+      }
       if (closeAfterWrite_) {
         if (!out_.empty() || !outBody_.empty()) {
           doWrite();
@@ -552,6 +652,12 @@ class Connection final : public std::enable_shared_from_this<Connection> {
     request.headers = std::move(parser.request().headers);
     request.body = std::move(parser.request().body);
     request.clientAddress = clientAddress_;
+    if (parser.hasUpgrade()) {
+      reqWebSocketKey_ = webSocketKey(request, reqVersion_, &reqUpgradeProblem_);
+    } else {
+      reqWebSocketKey_.clear();
+      reqUpgradeProblem_ = "it has no Upgrade header";
+    }
     parser_.reset();
 
     phase_ = Phase::kHandling;
@@ -572,11 +678,86 @@ class Connection final : public std::enable_shared_from_this<Connection> {
     inDispatch_ = false;
   }
 
+  // Looks at Response::webSocket. True if the response accepts a WebSocket (upgrade_ is set and
+  // processInput() will switch protocols). Otherwise the response is sent as HTTP: a 101 that
+  // cannot start a WebSocket is replaced by a 500 (and logged), and an endpoint given with another
+  // status is dropped.
+  bool takeWebSocket(Response& response) {
+    if (response.status != 101) {
+      if (response.webSocket) {
+        base::logWarn(kLogComponent, "the handler gave a WebSocket endpoint with status " +
+                                         std::to_string(response.status) +
+                                         " (only 101 accepts a WebSocket); ignoring the endpoint");
+        response.webSocket.reset();
+      }
+      return false;
+    }
+    if (!response.webSocket) {
+      base::logError(kLogComponent,
+                     "the handler answered 101 without a WebSocket endpoint; sending 500");
+    } else if (reqWebSocketKey_.empty()) {
+      base::logError(kLogComponent,
+                     std::string("the handler answered 101 with a WebSocket endpoint to a request "
+                                 "that is not a WebSocket upgrade (") +
+                         reqUpgradeProblem_ + "); sending 500");
+    } else {
+      PendingUpgrade upgrade;
+      upgrade.endpoint = std::move(response.webSocket);
+      for (const auto& [name, value] : response.headers.fields()) {
+        if (isHandshakeOwnedField(name)) continue;
+        if (!isValidHeaderName(name) || !isValidHeaderValue(value)) continue;
+        upgrade.headers.emplace_back(name, value);
+      }
+      upgrade_.emplace(std::move(upgrade));
+      return true;
+    }
+    response = Response::text("Internal Server Error\n", 500);
+    return false;
+  }
+
+  // Hands the socket, and the bytes read past the upgrade request, to a WebSocketSession.
+  void startWebSocket() {
+    PendingUpgrade upgrade = std::move(*upgrade_);
+    upgrade_.reset();
+    phase_ = Phase::kWebSocket;
+    timer_.cancel();  // idleTimeout does not apply to WebSockets
+    const HttpServerOptions& options = core_->options();
+    WebSocketSessionOptions sessionOptions;
+    sessionOptions.maxMessageBytes = options.maxWebSocketMessageBytes;
+    sessionOptions.closeTimeout = options.webSocketCloseTimeout;
+    std::shared_ptr<WebSocketSession> session = WebSocketSession::create(
+        loop(), std::move(socket_), sessionOptions, std::move(upgrade.endpoint),
+        [self = shared_from_this()] { self->webSocketFinished(); });
+    webSocket_ = session;
+    auto pending = readBuf_.data();
+    session->accept(reqWebSocketKey_, std::move(upgrade.headers),
+                    std::string_view(static_cast<const char*>(pending.data()), pending.size()));
+    parser_.reset();
+    readBuf_ = boost::beast::flat_buffer();
+    out_ = std::string();
+    outBody_ = std::string();
+    targetScratch_ = std::string();
+    reqWebSocketKey_ = std::string();
+    if (core_->abandoned()) {
+      session->abort();
+    } else if (core_->shuttingDown()) {
+      session->goingAway();
+    }
+  }
+
+  // The session is over (its endpoint has seen closed()): the connection is gone.
+  void webSocketFinished() {
+    if (phase_ != Phase::kWebSocket) return;
+    phase_ = Phase::kClosed;
+    unregister();
+    core_->connectionClosed();
+  }
+
   // Appends the response head (and a small body) to out_.
   void queueResponse(Response response) {
     int status = response.status;
-    // TODO(compat): a WebSocket upgrade (101) needs a hook that hands the socket to
-    // net/websocket; until then a handler's 1xx is a broken response.
+    // A 101 reaches here only when takeWebSocket() turned it into a WebSocket; other 1xx answers
+    // are not supported.
     if (status < 200 || status > 999) {
       base::logError(kLogComponent, "handler returned an invalid status; sending 500");
       response = Response::text("Internal Server Error\n", 500);
@@ -716,7 +897,10 @@ class Connection final : public std::enable_shared_from_this<Connection> {
   }
 
   void onTimer(const error_code& ec) {
-    if (ec == asio::error::operation_aborted || phase_ == Phase::kClosed) return;
+    if (ec == asio::error::operation_aborted || phase_ == Phase::kClosed ||
+        phase_ == Phase::kWebSocket) {
+      return;
+    }
     Clock::time_point now = Clock::now();
     if (phase_ == Phase::kHandling) deadline_ = now + core_->options().idleTimeout;
     if (now < deadline_) {
@@ -777,6 +961,11 @@ class Connection final : public std::enable_shared_from_this<Connection> {
   int reqVersion_ = 11;
   bool reqKeepAlive_ = true;
   bool reqHead_ = false;
+  // The request's Sec-WebSocket-Key if it is a valid WebSocket upgrade, else "" and why not.
+  std::string reqWebSocketKey_;
+  const char* reqUpgradeProblem_ = "";
+  std::optional<PendingUpgrade> upgrade_;
+  std::weak_ptr<WebSocketSession> webSocket_;  // in kWebSocket
   Clock::time_point deadline_{};
   Clock::time_point timerExpiry_{};
   size_t lingerBytes_ = 0;

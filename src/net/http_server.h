@@ -1,7 +1,8 @@
 // HttpServer: duro's HTTP/1.1 front door. It accepts TCP connections on one listening socket,
 // spreads them round-robin over the shard EventLoops, parses requests into duro::Request, hands
 // them to one HttpHandler and writes the duro::Response back (keep-alive, pipelining, limits,
-// graceful drain). Beast and the wire format stay inside http_server.cc.
+// graceful drain). A `101` answer with `Response::webSocket` turns the connection into a WebSocket
+// (include/duro/websocket.h; websocket_session.cc). Beast and the wire format stay in .cc files.
 #pragma once
 
 #include <chrono>
@@ -35,6 +36,20 @@ struct HttpServerOptions {
   // this to send a request header (counted from its first byte), stalls this long in a body, or
   // does not read our response for this long. Time spent inside the handler does not count.
   std::chrono::milliseconds idleTimeout{60000};
+
+  // WebSockets (a 101 answer with Response::webSocket). idleTimeout does not apply to them: an
+  // open WebSocket may stay silent for as long as its peer is alive (TCP keep-alive finds dead
+  // peers; see websocket_session.cc).
+  //
+  // A message from a client larger than this (the sum of its frames) fails the connection: the
+  // endpoint gets error(), the client a close frame with 1009 (Message Too Big). The default is
+  // the limit Cloudflare documents for WebSocket messages received by a Durable Object, 32 MiB
+  // (developers.cloudflare.com/durable-objects/platform/limits/; older pages said 1 MiB).
+  size_t maxWebSocketMessageBytes = 32 * 1024 * 1024;
+  // How long a WebSocket closing handshake may take (from our close frame, or the client's, until
+  // the TCP connection has ended) and how long the opening handshake may take to be written. Past
+  // it the socket is closed and the endpoint sees closed(1006, "", false).
+  std::chrono::milliseconds webSocketCloseTimeout{5000};
 };
 
 // Completes one request. Call exactly once; further calls are ignored. Call it on the
@@ -45,6 +60,15 @@ struct HttpServerOptions {
 using Responder = std::function<void(duro::Response)>;
 // Called on the connection's loop thread for each request, one request at a time per connection
 // (pipelined requests wait for the previous response). Any exception it throws becomes a 500.
+//
+// WebSockets: answering a valid upgrade request (GET, HTTP/1.1, `Upgrade: websocket`,
+// `Connection: upgrade`, `Sec-WebSocket-Version: 13`, a `Sec-WebSocket-Key`) with status 101 and
+// `Response::webSocket` set completes the handshake (the 101 carries the response's headers, e.g.
+// Sec-WebSocket-Protocol) and hands the connection to that endpoint: connected(transport), then
+// message() per client message, error() on a protocol error, and closed() exactly once, last, all
+// on this connection's loop thread. The transport (thread-safe) must not be used after the
+// EventLoop is destroyed. A 101 without an endpoint, or to a request that is not a valid upgrade,
+// is logged and answered 500; any other status to an upgrade request is a plain HTTP response.
 using HttpHandler = std::function<void(duro::Request, Responder)>;
 
 // Threading: construct, start() and destroy on one controlling thread; shutdown(),
@@ -53,7 +77,9 @@ using HttpHandler = std::function<void(duro::Request, Responder)>;
 //
 // Lifetime: destroy the server before its loops, and either on loops[0]'s thread, after
 // shutdown()'s onDrained has run, or while no loop is running (stopped and joined). Destroying a
-// server that still has connections closes them abruptly without calling the handler again.
+// server that still has connections closes them abruptly without calling the handler again (an
+// open WebSocket's endpoint gets closed(1006, "", false), on the destroying thread if its loop is
+// not running).
 class HttpServer {
  public:
   // loops: the shard loops (not empty, borrowed); connections are spread round-robin over them and
@@ -71,7 +97,8 @@ class HttpServer {
   uint16_t port() const;
 
   // Graceful shutdown, callable from any thread: stops accepting (closes the listening socket),
-  // closes idle keep-alive connections, lets every in-flight request finish and be written (with
+  // closes idle keep-alive connections, closes open WebSockets with 1001 (Going Away; their
+  // endpoints see closed()), lets every in-flight request finish and be written (with
   // "Connection: close"), then calls onDrained exactly once (on some loop thread, or inline if the
   // server is already drained) when no connection remains. Calling it again is allowed; each
   // callback is called once. The loops must keep running until onDrained.

@@ -1,0 +1,737 @@
+// Tests for HttpServer's WebSockets (websocket_session.cc): a real server on 127.0.0.1 (port 0)
+// with two EventLoops on two threads, driven by TestWebSocketClient (Beast) and, for raw HTTP,
+// TestHttpClient. Endpoints record every call; waits are condition variables with deadlines.
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <functional>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "base/event_loop.h"
+#include "duro/websocket.h"
+#include "net/http_server.h"
+#include "net/test_http_client.h"
+#include "net/test_websocket_client.h"
+
+namespace duro::net {
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+constexpr auto kWait = 10s;
+
+// N EventLoops, each run by its own thread until stop().
+class LoopThreads {
+ public:
+  explicit LoopThreads(size_t n) {
+    for (size_t i = 0; i < n; ++i) loops_.push_back(std::make_unique<base::EventLoop>());
+    for (auto& loop : loops_) threads_.emplace_back([l = loop.get()] { l->run(); });
+  }
+  ~LoopThreads() { stop(); }
+  LoopThreads(const LoopThreads&) = delete;
+  LoopThreads& operator=(const LoopThreads&) = delete;
+
+  void stop() {
+    for (auto& loop : loops_) loop->stop();
+    for (auto& t : threads_) {
+      if (t.joinable()) t.join();
+    }
+  }
+  std::vector<base::EventLoop*> pointers() const {
+    std::vector<base::EventLoop*> out;
+    for (auto& loop : loops_) out.push_back(loop.get());
+    return out;
+  }
+
+ private:
+  std::vector<std::unique_ptr<base::EventLoop>> loops_;
+  std::vector<std::thread> threads_;
+};
+
+// Polls `condition` until true or the timeout passes (for state owned by other threads).
+template <typename Fn>
+bool eventually(Fn condition, std::chrono::milliseconds timeout = kWait) {
+  auto deadline = Clock::now() + timeout;
+  while (!condition()) {
+    if (Clock::now() > deadline) return false;
+    std::this_thread::yield();
+  }
+  return true;
+}
+
+struct ClosedCall {
+  int code = 0;
+  std::string reason;
+  bool wasClean = false;
+};
+
+// Records every call (as text, in order) and the thread it came on; optionally echoes each
+// message back through the transport (from the loop thread, inside message()).
+class RecordingEndpoint : public WebSocketEndpoint {
+ public:
+  explicit RecordingEndpoint(bool echo) : echo_(echo) {}
+
+  void connected(std::shared_ptr<WebSocketTransport> transport) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    transport_ = std::move(transport);
+    note("connected");
+  }
+  void message(std::string data, bool binary) override {
+    std::shared_ptr<WebSocketTransport> transport;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      note(std::string(binary ? "binary:" : "text:") +
+           (data.size() <= 64 ? data : "<" + std::to_string(data.size()) + " bytes>"));
+      messages_.push_back(data);
+      transport = transport_;
+    }
+    if (echo_ && transport) transport->send(std::move(data), binary);
+  }
+  void closed(int code, std::string reason, bool wasClean) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    note("closed:" + std::to_string(code) + ":" + reason + ":" + (wasClean ? "clean" : "unclean"));
+    ++closedCalls_;
+    closed_ = ClosedCall{code, std::move(reason), wasClean};
+  }
+  void error(std::string message) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    note("error:" + message);
+    errors_.push_back(std::move(message));
+  }
+
+  // Waits until `condition` (called under the lock) holds.
+  bool waitFor(const std::function<bool()>& condition) {
+    std::unique_lock<std::mutex> lock(mu_);
+    return cv_.wait_for(lock, kWait, condition);
+  }
+  bool waitConnected() {
+    return waitFor([&] { return transport_ != nullptr || closedCalls_ > 0; }) && transport_;
+  }
+  bool waitClosed() {
+    return waitFor([&] { return closedCalls_ > 0; });
+  }
+  bool waitMessages(size_t n) {
+    return waitFor([&] { return messages_.size() >= n; });
+  }
+
+  std::shared_ptr<WebSocketTransport> transport() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return transport_;
+  }
+  std::vector<std::string> events() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return events_;
+  }
+  std::vector<std::string> messages() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return messages_;
+  }
+  std::vector<std::string> errors() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return errors_;
+  }
+  ClosedCall closedCall() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return closed_;
+  }
+  int closedCalls() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return closedCalls_;
+  }
+  std::set<std::thread::id> threads() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return threads_;
+  }
+
+ private:
+  // mu_ held.
+  void note(std::string event) {
+    if (closedCalls_ > 0) event = "AFTER-CLOSED " + event;  // must never happen
+    events_.push_back(std::move(event));
+    threads_.insert(std::this_thread::get_id());
+    cv_.notify_all();
+  }
+
+  const bool echo_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::shared_ptr<WebSocketTransport> transport_;
+  std::vector<std::string> events_;
+  std::vector<std::string> messages_;
+  std::vector<std::string> errors_;
+  std::set<std::thread::id> threads_;
+  ClosedCall closed_;
+  int closedCalls_ = 0;
+};
+
+// An endpoint whose message() throws.
+class ThrowingEndpoint : public RecordingEndpoint {
+ public:
+  ThrowingEndpoint() : RecordingEndpoint(false) {}
+  void message(std::string data, bool binary) override {
+    RecordingEndpoint::message(std::move(data), binary);
+    throw std::runtime_error("boom");
+  }
+};
+
+// A valid upgrade request's fields (RFC 6455's example key).
+constexpr std::string_view kUpgradeHeaders =
+    "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n";
+
+class WebSocketTest : public ::testing::Test {
+ protected:
+  // Routes: /echo and /record accept WebSockets (echoing or not; echoing back the first offered
+  // subprotocol), /throw accepts with a ThrowingEndpoint, /101-without-endpoint answers 101
+  // alone, /426 refuses the upgrade, anything else is a plain 200.
+  void startServer(HttpServerOptions options = {}) {
+    server_ = std::make_unique<HttpServer>(
+        loops_.pointers(), std::move(options),
+        [this](Request request, Responder respond) { handle(std::move(request), respond); });
+    Status s = server_->start();
+    ASSERT_TRUE(s.isOk()) << s.toString();
+  }
+
+  void handle(Request request, const Responder& respond) {
+    std::string_view path = request.path();
+    std::shared_ptr<RecordingEndpoint> endpoint;
+    if (path == "/echo") {
+      endpoint = std::make_shared<RecordingEndpoint>(true);
+    } else if (path == "/record") {
+      endpoint = std::make_shared<RecordingEndpoint>(false);
+    } else if (path == "/throw") {
+      endpoint = std::make_shared<ThrowingEndpoint>();
+    } else if (path == "/101-without-endpoint") {
+      Response response;
+      response.status = 101;
+      respond(std::move(response));
+      return;
+    } else if (path == "/426") {
+      Response response = Response::text("Expected Upgrade: websocket\n", 426);
+      respond(std::move(response));
+      return;
+    } else {
+      respond(Response::text("plain " + std::string(path) + "\n"));
+      return;
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      endpoints_.push_back(endpoint);
+    }
+    cv_.notify_all();
+    Response response;
+    response.status = 101;
+    response.webSocket = endpoint;
+    if (auto protocols = request.headers.get("sec-websocket-protocol")) {
+      std::string_view first = protocols->substr(0, protocols->find(','));
+      response.headers.set("Sec-WebSocket-Protocol", first);
+    }
+    respond(std::move(response));
+  }
+
+  // The i-th endpoint the handler created (waits for it).
+  std::shared_ptr<RecordingEndpoint> endpoint(size_t i) {
+    std::unique_lock<std::mutex> lock(mu_);
+    if (!cv_.wait_for(lock, kWait, [&] { return endpoints_.size() > i; })) return nullptr;
+    return endpoints_[i];
+  }
+
+  TestWebSocketClient connect(std::string_view target = "/echo", const Headers& headers = {}) {
+    TestWebSocketClient client;
+    Status s = client.connect(server_->port(), target, headers);
+    EXPECT_TRUE(s.isOk()) << s.toString();
+    return client;
+  }
+
+  bool shutdownAndWait() {
+    auto drained = std::make_shared<std::promise<void>>();
+    server_->shutdown([drained] { drained->set_value(); });
+    return drained->get_future().wait_for(kWait) == std::future_status::ready;
+  }
+
+  void TearDown() override {
+    if (server_) {
+      EXPECT_TRUE(shutdownAndWait());
+      EXPECT_EQ(server_->openConnections(), 0u);
+    }
+    loops_.stop();
+    server_.reset();
+    // Every endpoint that was connected saw exactly one closed(), last.
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& e : endpoints_) {
+      auto events = e->events();
+      if (events.empty()) continue;
+      EXPECT_EQ(e->closedCalls(), 1);
+      EXPECT_EQ(events.back().rfind("closed:", 0), 0u) << events.back();
+      EXPECT_EQ(e->threads().count(std::this_thread::get_id()), 0u);
+    }
+  }
+
+  LoopThreads loops_{2};
+  std::unique_ptr<HttpServer> server_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::shared_ptr<RecordingEndpoint>> endpoints_;
+};
+
+TEST_F(WebSocketTest, HandshakeThenTextAndBinaryEchoInOrder) {
+  startServer();
+  Headers headers;
+  headers.set("Sec-WebSocket-Protocol", "chat, superchat");
+  TestWebSocketClient client = connect("/echo", headers);
+  ASSERT_TRUE(client.isOpen());
+  const Response& handshake = client.handshakeResponse();
+  EXPECT_EQ(handshake.status, 101);
+  EXPECT_EQ(handshake.headers.get("sec-websocket-protocol").value_or(""), "chat");
+  EXPECT_EQ(handshake.headers.get("server").value_or(""), "duro");
+  EXPECT_FALSE(handshake.headers.has("content-length"));
+
+  const std::string binary("\x00\x01\xff\x80", 4);
+  ASSERT_TRUE(client.send("hello").isOk());
+  ASSERT_TRUE(client.send(binary, true).isOk());
+  ASSERT_TRUE(client.send("w\xc3\xb6rld").isOk());
+  auto first = client.receive();
+  auto second = client.receive();
+  auto third = client.receive();
+  ASSERT_TRUE(first.isOk() && second.isOk() && third.isOk()) << third.status().toString();
+  EXPECT_EQ(first->data, "hello");
+  EXPECT_FALSE(first->binary);
+  EXPECT_EQ(second->data, binary);
+  EXPECT_TRUE(second->binary);
+  EXPECT_EQ(third->data, "w\xc3\xb6rld");
+  EXPECT_FALSE(third->binary);
+
+  auto e = endpoint(0);
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->events(), (std::vector<std::string>{"connected", "text:hello",
+                                                   "binary:" + binary, "text:w\xc3\xb6rld"}));
+  // One loop thread made every call.
+  EXPECT_EQ(e->threads().size(), 1u);
+  EXPECT_EQ(server_->inFlightRequests(), 0u);
+}
+
+TEST_F(WebSocketTest, AThousandMessagesKeepTheirOrderBothWays) {
+  startServer();
+  TestWebSocketClient client = connect("/echo");
+  constexpr int kCount = 1000;
+  for (int i = 0; i < kCount; ++i) {
+    ASSERT_TRUE(client.send("m" + std::to_string(i)).isOk());
+  }
+  for (int i = 0; i < kCount; ++i) {
+    auto message = client.receive();
+    ASSERT_TRUE(message.isOk()) << message.status().toString();
+    ASSERT_EQ(message->data, "m" + std::to_string(i));
+  }
+  auto e = endpoint(0);
+  ASSERT_TRUE(e && e->waitMessages(kCount));
+  auto messages = e->messages();
+  ASSERT_EQ(messages.size(), static_cast<size_t>(kCount));
+  for (int i = 0; i < kCount; ++i) ASSERT_EQ(messages[i], "m" + std::to_string(i));
+}
+
+TEST_F(WebSocketTest, FragmentedMessageIsDeliveredJoined) {
+  startServer();
+  TestWebSocketClient client = connect("/echo");
+  ASSERT_TRUE(client.sendFragmented({"Hel", "lo, ", "", "world"}).isOk());
+  ASSERT_TRUE(client.sendFragmented({"\x01\x02", "\x03"}, true).isOk());
+  auto text = client.receive();
+  auto binary = client.receive();
+  ASSERT_TRUE(text.isOk() && binary.isOk());
+  EXPECT_EQ(text->data, "Hello, world");
+  EXPECT_EQ(binary->data, "\x01\x02\x03");
+  EXPECT_TRUE(binary->binary);
+  auto e = endpoint(0);
+  EXPECT_EQ(e->messages(), (std::vector<std::string>{"Hello, world", "\x01\x02\x03"}));
+}
+
+TEST_F(WebSocketTest, ClientCloseIsAnsweredAndReportedCleanWithCodeAndReason) {
+  startServer();
+  TestWebSocketClient client = connect("/echo");
+  ASSERT_TRUE(client.send("bye soon").isOk());
+  ASSERT_TRUE(client.receive().isOk());
+  ASSERT_TRUE(client.close(4001, "done here").isOk());
+  ASSERT_TRUE(client.closeFrame());
+  EXPECT_EQ(client.closeFrame()->code, 4001);  // the server answered with the same code
+  auto e = endpoint(0);
+  ASSERT_TRUE(e->waitClosed());
+  ClosedCall closed = e->closedCall();
+  EXPECT_EQ(closed.code, 4001);
+  EXPECT_EQ(closed.reason, "done here");
+  EXPECT_TRUE(closed.wasClean);
+  EXPECT_TRUE(eventually([&] { return server_->openConnections() == 0; }));
+  EXPECT_EQ(e->closedCalls(), 1);
+}
+
+TEST_F(WebSocketTest, ClientCloseWithoutCodeIsReportedAs1005) {
+  startServer();
+  TestWebSocketClient client = connect("/record");
+  ASSERT_TRUE(client.close(0).isOk());
+  auto e = endpoint(0);
+  ASSERT_TRUE(e->waitClosed());
+  EXPECT_EQ(e->closedCall().code, 1005);
+  EXPECT_EQ(e->closedCall().reason, "");
+  EXPECT_TRUE(e->closedCall().wasClean);
+}
+
+TEST_F(WebSocketTest, ServerCloseFromAnotherThreadReachesTheClientAfterQueuedMessages) {
+  startServer();
+  TestWebSocketClient client = connect("/record");
+  auto e = endpoint(0);
+  ASSERT_TRUE(e && e->waitConnected());
+  auto transport = e->transport();
+  transport->send("last words", false);
+  transport->close(4000, "bye");
+  transport->send("ignored: after close", false);
+  auto message = client.receive();
+  ASSERT_TRUE(message.isOk()) << message.status().toString();
+  EXPECT_EQ(message->data, "last words");
+  auto end = client.receive();
+  EXPECT_FALSE(end.isOk());
+  ASSERT_TRUE(client.closeFrame());
+  EXPECT_EQ(client.closeFrame()->code, 4000);
+  EXPECT_EQ(client.closeFrame()->reason, "bye");
+  ASSERT_TRUE(e->waitClosed());
+  EXPECT_EQ(e->closedCall().code, 4000);  // the client's answer echoes ours
+  EXPECT_TRUE(e->closedCall().wasClean);
+  EXPECT_TRUE(eventually([&] { return server_->openConnections() == 0; }));
+  // Calls after the end are ignored.
+  transport->send("after the end", false);
+  transport->close(1000, "");
+  EXPECT_EQ(transport->bufferedBytes(), 0u);
+}
+
+TEST_F(WebSocketTest, AbruptDisconnectIsReportedAs1006) {
+  startServer();
+  TestWebSocketClient client = connect("/echo");
+  ASSERT_TRUE(client.send("x").isOk());
+  ASSERT_TRUE(client.receive().isOk());
+  client.abort();
+  auto e = endpoint(0);
+  ASSERT_TRUE(e->waitClosed());
+  EXPECT_EQ(e->closedCall().code, 1006);
+  EXPECT_EQ(e->closedCall().reason, "");
+  EXPECT_FALSE(e->closedCall().wasClean);
+  EXPECT_TRUE(e->errors().empty());
+  EXPECT_TRUE(eventually([&] { return server_->openConnections() == 0; }));
+}
+
+TEST_F(WebSocketTest, OversizedMessageClosesWith1009AndSparesOtherConnections) {
+  HttpServerOptions options;
+  options.maxWebSocketMessageBytes = 1024;
+  startServer(options);
+  TestWebSocketClient big = connect("/echo");
+  TestWebSocketClient other = connect("/echo");
+  ASSERT_TRUE(big.send(std::string(1024, 'a')).isOk());  // exactly the limit is fine
+  auto atLimit = big.receive();
+  ASSERT_TRUE(atLimit.isOk()) << atLimit.status().toString();
+  EXPECT_EQ(atLimit->data.size(), 1024u);
+
+  ASSERT_TRUE(big.sendFragmented({std::string(600, 'b'), std::string(600, 'b')}).isOk());
+  EXPECT_FALSE(big.receive().isOk());
+  ASSERT_TRUE(big.closeFrame());
+  EXPECT_EQ(big.closeFrame()->code, 1009);
+  auto e = endpoint(0);
+  ASSERT_TRUE(e->waitClosed());
+  ASSERT_EQ(e->errors().size(), 1u);
+  EXPECT_NE(e->errors()[0].find("too large"), std::string::npos) << e->errors()[0];
+  EXPECT_EQ(e->closedCall().code, 1006);
+  EXPECT_FALSE(e->closedCall().wasClean);
+  auto events = e->events();
+  ASSERT_GE(events.size(), 2u);
+  EXPECT_EQ(events[events.size() - 2].rfind("error:", 0), 0u);  // error(), then closed()
+
+  ASSERT_TRUE(other.send("still here").isOk());
+  auto echo = other.receive();
+  ASSERT_TRUE(echo.isOk()) << echo.status().toString();
+  EXPECT_EQ(echo->data, "still here");
+}
+
+TEST_F(WebSocketTest, InvalidUtf8TextClosesWith1007) {
+  startServer();
+  TestWebSocketClient client = connect("/echo");
+  ASSERT_TRUE(client.sendRaw(TestWebSocketClient::frame(1, "ok \xff\xfe")).isOk());
+  EXPECT_FALSE(client.receive().isOk());
+  ASSERT_TRUE(client.closeFrame());
+  EXPECT_EQ(client.closeFrame()->code, 1007);
+  auto e = endpoint(0);
+  ASSERT_TRUE(e->waitClosed());
+  ASSERT_EQ(e->errors().size(), 1u);
+  EXPECT_NE(e->errors()[0].find("UTF-8"), std::string::npos) << e->errors()[0];
+  EXPECT_TRUE(e->messages().empty());
+}
+
+TEST_F(WebSocketTest, UnmaskedClientFrameClosesWith1002) {
+  startServer();
+  TestWebSocketClient client = connect("/echo");
+  ASSERT_TRUE(client.sendRaw(TestWebSocketClient::frame(1, "hi", true, /*masked=*/false)).isOk());
+  EXPECT_FALSE(client.receive().isOk());
+  ASSERT_TRUE(client.closeFrame());
+  EXPECT_EQ(client.closeFrame()->code, 1002);
+  auto e = endpoint(0);
+  ASSERT_TRUE(e->waitClosed());
+  EXPECT_EQ(e->errors().size(), 1u);
+  EXPECT_EQ(e->closedCall().code, 1006);
+}
+
+TEST_F(WebSocketTest, ReservedOpcodeClosesWith1002) {
+  startServer();
+  TestWebSocketClient client = connect("/echo");
+  ASSERT_TRUE(client.sendRaw(TestWebSocketClient::frame(3, "?")).isOk());
+  EXPECT_FALSE(client.receive().isOk());
+  ASSERT_TRUE(client.closeFrame());
+  EXPECT_EQ(client.closeFrame()->code, 1002);
+  auto e = endpoint(0);
+  ASSERT_TRUE(e->waitClosed());
+  EXPECT_EQ(e->errors().size(), 1u);
+}
+
+TEST_F(WebSocketTest, PingIsAnsweredWithPong) {
+  startServer();
+  TestWebSocketClient client = connect("/echo");
+  ASSERT_TRUE(client.ping("are you there").isOk());
+  ASSERT_TRUE(client.send("after the ping").isOk());
+  auto echo = client.receive();  // reads the pong first
+  ASSERT_TRUE(echo.isOk());
+  EXPECT_EQ(echo->data, "after the ping");
+  EXPECT_EQ(client.pongsReceived(), 1);
+}
+
+TEST_F(WebSocketTest, BytesSentRightAfterTheUpgradeRequestAreNotLost) {
+  startServer();
+  TestHttpClient raw;
+  ASSERT_TRUE(raw.connect(server_->port()).isOk());
+  // An eager client: the request and its first frame in one write.
+  std::string bytes = TestHttpClient::formatRequest("GET", "/echo", {}, kUpgradeHeaders) +
+                      TestWebSocketClient::frame(1, "early");
+  ASSERT_TRUE(raw.send(bytes).isOk());
+  auto head = raw.readUntil("\r\n\r\n");
+  ASSERT_TRUE(head.isOk()) << head.status().toString();
+  EXPECT_EQ(head->rfind("HTTP/1.1 101 Switching Protocols\r\n", 0), 0u) << *head;
+  // RFC 6455 1.3's worked example.
+  EXPECT_NE(head->find("Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"), std::string::npos)
+      << *head;
+  auto echo = raw.readUntil("early");
+  ASSERT_TRUE(echo.isOk()) << echo.status().toString();
+  EXPECT_EQ(*echo, "\x81\x05" "early");  // an unmasked server text frame
+}
+
+TEST_F(WebSocketTest, A101WithoutEndpointIsA500) {
+  startServer();
+  TestHttpClient raw;
+  ASSERT_TRUE(raw.connect(server_->port()).isOk());
+  ASSERT_TRUE(raw.send(TestHttpClient::formatRequest("GET", "/101-without-endpoint", {},
+                                                     kUpgradeHeaders))
+                  .isOk());
+  auto response = raw.readResponse();
+  ASSERT_TRUE(response.isOk()) << response.status().toString();
+  EXPECT_EQ(response->status, 500);
+}
+
+TEST_F(WebSocketTest, A101WithEndpointToANonUpgradeRequestIsA500) {
+  startServer();
+  TestHttpClient raw;
+  ASSERT_TRUE(raw.connect(server_->port()).isOk());
+  auto response = raw.roundTrip("GET", "/echo");
+  ASSERT_TRUE(response.isOk()) << response.status().toString();
+  EXPECT_EQ(response->status, 500);
+  // Nor is a request with the wrong Sec-WebSocket-Version an upgrade.
+  TestHttpClient raw2;
+  ASSERT_TRUE(raw2.connect(server_->port()).isOk());
+  auto wrongVersion = raw2.roundTrip(
+      "GET", "/echo", {},
+      "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 8\r\n"
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n");
+  ASSERT_TRUE(wrongVersion.isOk());
+  EXPECT_EQ(wrongVersion->status, 500);
+  // The endpoints were never called.
+  for (size_t i = 0; i < 2; ++i) {
+    auto e = endpoint(i);
+    ASSERT_TRUE(e);
+    EXPECT_TRUE(e->events().empty());
+  }
+}
+
+TEST_F(WebSocketTest, ANon101AnswerToAnUpgradeRequestStaysHttp) {
+  startServer();
+  TestHttpClient raw;
+  ASSERT_TRUE(raw.connect(server_->port()).isOk());
+  auto refused = raw.roundTrip("GET", "/426", {}, kUpgradeHeaders);
+  ASSERT_TRUE(refused.isOk()) << refused.status().toString();
+  EXPECT_EQ(refused->status, 426);
+  EXPECT_EQ(refused->body, "Expected Upgrade: websocket\n");
+  auto next = raw.roundTrip("GET", "/plain");  // same connection: keep-alive
+  ASSERT_TRUE(next.isOk()) << next.status().toString();
+  EXPECT_EQ(next->status, 200);
+  EXPECT_EQ(next->body, "plain /plain\n");
+  // The Beast client reports the refusal with the server's answer.
+  TestWebSocketClient client;
+  EXPECT_FALSE(client.connect(server_->port(), "/426").isOk());
+  EXPECT_EQ(client.handshakeResponse().status, 426);
+}
+
+TEST_F(WebSocketTest, ShutdownClosesWebSocketsWith1001AndDrains) {
+  startServer();
+  TestWebSocketClient a = connect("/echo");
+  TestWebSocketClient b = connect("/record");
+  ASSERT_TRUE(a.send("ping").isOk());
+  ASSERT_TRUE(a.receive().isOk());
+  ASSERT_TRUE(endpoint(1) && endpoint(1)->waitConnected());
+  EXPECT_EQ(server_->openConnections(), 2u);
+
+  auto drained = std::make_shared<std::promise<void>>();
+  server_->shutdown([drained] { drained->set_value(); });
+  EXPECT_FALSE(a.receive().isOk());
+  EXPECT_FALSE(b.receive().isOk());
+  ASSERT_TRUE(a.closeFrame() && b.closeFrame());
+  EXPECT_EQ(a.closeFrame()->code, 1001);
+  EXPECT_EQ(b.closeFrame()->code, 1001);
+  EXPECT_EQ(drained->get_future().wait_for(kWait), std::future_status::ready);
+  for (size_t i = 0; i < 2; ++i) {
+    auto e = endpoint(i);
+    ASSERT_TRUE(e->waitClosed());
+    EXPECT_EQ(e->closedCall().code, 1001);
+    EXPECT_TRUE(e->closedCall().wasClean);
+  }
+  EXPECT_EQ(server_->inFlightRequests(), 0u);
+  EXPECT_EQ(server_->openConnections(), 0u);
+}
+
+TEST_F(WebSocketTest, SendsFromAnotherThreadArriveInOrder) {
+  startServer();
+  TestWebSocketClient client = connect("/record");
+  auto e = endpoint(0);
+  ASSERT_TRUE(e && e->waitConnected());
+  auto transport = e->transport();
+  constexpr int kCount = 1000;
+  std::thread sender([transport] {
+    for (int i = 0; i < kCount; ++i) transport->send("t" + std::to_string(i), i % 2 == 1);
+  });
+  for (int i = 0; i < kCount; ++i) {
+    auto message = client.receive();
+    ASSERT_TRUE(message.isOk()) << message.status().toString();
+    ASSERT_EQ(message->data, "t" + std::to_string(i));
+    ASSERT_EQ(message->binary, i % 2 == 1);
+  }
+  sender.join();
+  EXPECT_TRUE(eventually([&] { return transport->bufferedBytes() == 0; }));
+}
+
+TEST_F(WebSocketTest, IdleTimeoutDoesNotCloseAWebSocket) {
+  HttpServerOptions options;
+  options.idleTimeout = 50ms;
+  startServer(options);
+  TestWebSocketClient client = connect("/echo");
+  // Not synchronization: the point is that time passes, several idle timeouts' worth.
+  std::this_thread::sleep_for(300ms);
+  ASSERT_TRUE(client.send("still open").isOk());
+  auto echo = client.receive();
+  ASSERT_TRUE(echo.isOk()) << echo.status().toString();
+  EXPECT_EQ(echo->data, "still open");
+}
+
+TEST_F(WebSocketTest, CloseHandshakeTimesOutWhenTheClientDoesNotAnswer) {
+  HttpServerOptions options;
+  options.webSocketCloseTimeout = 200ms;
+  startServer(options);
+  TestWebSocketClient client = connect("/record");
+  auto e = endpoint(0);
+  ASSERT_TRUE(e && e->waitConnected());
+  e->transport()->close(1000, "");
+  // The client reads raw bytes, so it never answers the close frame.
+  EXPECT_TRUE(client.waitForTcpClose());
+  ASSERT_TRUE(e->waitClosed());
+  EXPECT_EQ(e->closedCall().code, 1006);
+  EXPECT_FALSE(e->closedCall().wasClean);
+  EXPECT_TRUE(eventually([&] { return server_->openConnections() == 0; }));
+}
+
+TEST_F(WebSocketTest, EndpointThatThrowsClosesTheWebSocketWith1011) {
+  startServer();
+  TestWebSocketClient client = connect("/throw");
+  ASSERT_TRUE(client.send("trigger").isOk());
+  EXPECT_FALSE(client.receive().isOk());
+  ASSERT_TRUE(client.closeFrame());
+  EXPECT_EQ(client.closeFrame()->code, 1011);
+  auto e = endpoint(0);
+  ASSERT_TRUE(e->waitClosed());
+  EXPECT_EQ(e->closedCall().code, 1011);
+}
+
+TEST_F(WebSocketTest, DestroyingTheServerReportsOpenWebSocketsClosed) {
+  startServer();
+  TestWebSocketClient client = connect("/record");
+  auto e = endpoint(0);
+  ASSERT_TRUE(e && e->waitConnected());
+  loops_.stop();
+  server_.reset();  // abandon(): the loops are not running, so it happens on this thread
+  EXPECT_EQ(e->closedCalls(), 1);
+  EXPECT_EQ(e->closedCall().code, 1006);
+  EXPECT_FALSE(e->closedCall().wasClean);
+  std::lock_guard<std::mutex> lock(mu_);
+  endpoints_.clear();  // TearDown's thread check does not apply here
+}
+
+// Not a pass/fail test: prints echo round trips per second through the whole stack (Beast client,
+// server session, loop-thread echo), over one connection and over 32.
+TEST_F(WebSocketTest, MeasuresEchoRoundTrips) {
+  startServer();
+  constexpr auto kDuration = 1s;
+  {
+    TestWebSocketClient client = connect("/echo");
+    const std::string payload(32, 'x');
+    int count = 0;
+    auto start = Clock::now();
+    while (Clock::now() - start < kDuration) {
+      ASSERT_TRUE(client.send(payload).isOk());
+      ASSERT_TRUE(client.receive().isOk());
+      ++count;
+    }
+    double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    std::printf("[ measure  ] 1 connection: %.0f echo round trips/s\n", count / seconds);
+  }
+  {
+    constexpr int kConnections = 32;
+    std::atomic<long> total{0};
+    std::atomic<bool> failed{false};
+    std::vector<std::thread> threads;
+    uint16_t port = server_->port();
+    auto start = Clock::now();
+    for (int c = 0; c < kConnections; ++c) {
+      threads.emplace_back([&, port] {
+        TestWebSocketClient client;
+        if (!client.connect(port, "/echo").isOk()) {
+          failed = true;
+          return;
+        }
+        const std::string payload(32, 'y');
+        long count = 0;
+        while (Clock::now() - start < kDuration) {
+          if (!client.send(payload).isOk() || !client.receive().isOk()) {
+            failed = true;
+            return;
+          }
+          ++count;
+        }
+        total += count;
+      });
+    }
+    for (auto& t : threads) t.join();
+    EXPECT_FALSE(failed.load());
+    double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    std::printf("[ measure  ] %d connections: %.0f echo round trips/s in total\n", kConnections,
+                total.load() / seconds);
+  }
+}
+
+}  // namespace
+}  // namespace duro::net
