@@ -359,6 +359,19 @@ bool isHandshakeOwnedField(std::string_view name) {
          equalsIgnoreCase(name, "sec-websocket-extensions");  // no extension is negotiated
 }
 
+// Tells an endpoint that will get no connection (the client is gone, or the response could not
+// accept a WebSocket) that it is over, so that whoever waits for connected() is not left hanging.
+void refuseEndpoint(std::shared_ptr<WebSocketEndpoint> endpoint) noexcept {
+  if (!endpoint) return;
+  try {
+    endpoint->closed(1006, "", false);
+  } catch (const std::exception& e) {
+    base::logError(kLogComponent, std::string("WebSocket endpoint's closed() threw: ") + e.what());
+  } catch (...) {
+    base::logError(kLogComponent, "WebSocket endpoint's closed() threw a non-std exception");
+  }
+}
+
 }  // namespace
 
 namespace detail {
@@ -496,7 +509,10 @@ class Connection final : public std::enable_shared_from_this<Connection> {
   // Gives the response for request `seq`. Loop thread only. kDropped: the handler let go of its
   // Responder without calling it (`response` is then our 500).
   void deliver(uint64_t seq, Response response, Delivery how) {
-    if (phase_ != Phase::kHandling || seq != seq_) return;
+    if (phase_ != Phase::kHandling || seq != seq_) {
+      refuseEndpoint(std::move(response.webSocket));  // the connection is gone
+      return;
+    }
     if (how == Delivery::kDropped) {
       base::logError(kLogComponent, "a Responder was dropped without a response; sending 500");
     }
@@ -681,14 +697,14 @@ class Connection final : public std::enable_shared_from_this<Connection> {
   // Looks at Response::webSocket. True if the response accepts a WebSocket (upgrade_ is set and
   // processInput() will switch protocols). Otherwise the response is sent as HTTP: a 101 that
   // cannot start a WebSocket is replaced by a 500 (and logged), and an endpoint given with another
-  // status is dropped.
+  // status is refused (closed(1006) without connected()).
   bool takeWebSocket(Response& response) {
     if (response.status != 101) {
       if (response.webSocket) {
         base::logWarn(kLogComponent, "the handler gave a WebSocket endpoint with status " +
                                          std::to_string(response.status) +
                                          " (only 101 accepts a WebSocket); ignoring the endpoint");
-        response.webSocket.reset();
+        refuseEndpoint(std::move(response.webSocket));
       }
       return false;
     }
@@ -711,6 +727,7 @@ class Connection final : public std::enable_shared_from_this<Connection> {
       upgrade_.emplace(std::move(upgrade));
       return true;
     }
+    refuseEndpoint(std::move(response.webSocket));
     response = Response::text("Internal Server Error\n", 500);
     return false;
   }

@@ -44,7 +44,8 @@ struct HttpServerOptions {
   // A message from a client larger than this (the sum of its frames) fails the connection: the
   // endpoint gets error(), the client a close frame with 1009 (Message Too Big). The default is
   // the limit Cloudflare documents for WebSocket messages received by a Durable Object, 32 MiB
-  // (developers.cloudflare.com/durable-objects/platform/limits/; older pages said 1 MiB).
+  // (developers.cloudflare.com/durable-objects/platform/limits/; older pages said 1 MiB). 0: no
+  // limit.
   size_t maxWebSocketMessageBytes = 32 * 1024 * 1024;
   // How long a WebSocket closing handshake may take (from our close frame, or the client's, until
   // the TCP connection has ended) and how long the opening handshake may take to be written. Past
@@ -69,6 +70,8 @@ using Responder = std::function<void(duro::Response)>;
 // on this connection's loop thread. The transport (thread-safe) must not be used after the
 // EventLoop is destroyed. A 101 without an endpoint, or to a request that is not a valid upgrade,
 // is logged and answered 500; any other status to an upgrade request is a plain HTTP response.
+// An endpoint that gets no WebSocket (the request was not an upgrade, the status is not 101, the
+// client left before the answer) is told closed(1006, "", false) without connected().
 using HttpHandler = std::function<void(duro::Request, Responder)>;
 
 // Threading: construct, start() and destroy on one controlling thread; shutdown(),

@@ -193,7 +193,8 @@ class WebSocketTest : public ::testing::Test {
  protected:
   // Routes: /echo and /record accept WebSockets (echoing or not; echoing back the first offered
   // subprotocol), /throw accepts with a ThrowingEndpoint, /101-without-endpoint answers 101
-  // alone, /426 refuses the upgrade, anything else is a plain 200.
+  // alone, /200-with-endpoint gives an endpoint with a 200, /426 refuses the upgrade, /deferred
+  // keeps its Responder for the test (deferred()), anything else is a plain 200.
   void startServer(HttpServerOptions options = {}) {
     server_ = std::make_unique<HttpServer>(
         loops_.pointers(), std::move(options),
@@ -211,6 +212,24 @@ class WebSocketTest : public ::testing::Test {
       endpoint = std::make_shared<RecordingEndpoint>(false);
     } else if (path == "/throw") {
       endpoint = std::make_shared<ThrowingEndpoint>();
+    } else if (path == "/deferred") {
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        deferred_.push_back(respond);
+      }
+      cv_.notify_all();
+      return;
+    } else if (path == "/200-with-endpoint") {
+      auto e = std::make_shared<RecordingEndpoint>(false);
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        endpoints_.push_back(e);
+      }
+      cv_.notify_all();
+      Response response = Response::text("not a WebSocket\n");
+      response.webSocket = e;
+      respond(std::move(response));
+      return;
     } else if (path == "/101-without-endpoint") {
       Response response;
       response.status = 101;
@@ -244,6 +263,27 @@ class WebSocketTest : public ::testing::Test {
     std::unique_lock<std::mutex> lock(mu_);
     if (!cv_.wait_for(lock, kWait, [&] { return endpoints_.size() > i; })) return nullptr;
     return endpoints_[i];
+  }
+
+  // The i-th Responder kept by /deferred (waits for it).
+  Responder deferred(size_t i) {
+    std::unique_lock<std::mutex> lock(mu_);
+    if (!cv_.wait_for(lock, kWait, [&] { return deferred_.size() > i; })) return nullptr;
+    return deferred_[i];
+  }
+
+  // A 101 accepting a new (echoing) endpoint, which endpoint() will list.
+  Response accept101() {
+    auto e = std::make_shared<RecordingEndpoint>(true);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      endpoints_.push_back(e);
+    }
+    cv_.notify_all();
+    Response response;
+    response.status = 101;
+    response.webSocket = e;
+    return response;
   }
 
   TestWebSocketClient connect(std::string_view target = "/echo", const Headers& headers = {}) {
@@ -282,6 +322,7 @@ class WebSocketTest : public ::testing::Test {
   std::mutex mu_;
   std::condition_variable cv_;
   std::vector<std::shared_ptr<RecordingEndpoint>> endpoints_;
+  std::vector<Responder> deferred_;
 };
 
 TEST_F(WebSocketTest, HandshakeThenTextAndBinaryEchoInOrder) {
@@ -553,12 +594,69 @@ TEST_F(WebSocketTest, A101WithEndpointToANonUpgradeRequestIsA500) {
       "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n");
   ASSERT_TRUE(wrongVersion.isOk());
   EXPECT_EQ(wrongVersion->status, 500);
-  // The endpoints were never called.
+  // The endpoints were told it is over, without connected().
   for (size_t i = 0; i < 2; ++i) {
     auto e = endpoint(i);
     ASSERT_TRUE(e);
-    EXPECT_TRUE(e->events().empty());
+    EXPECT_EQ(e->events(), std::vector<std::string>{"closed:1006::unclean"});
   }
+}
+
+TEST_F(WebSocketTest, AnEndpointGivenWithAnotherStatusIsToldItIsClosed) {
+  startServer();
+  TestHttpClient raw;
+  ASSERT_TRUE(raw.connect(server_->port()).isOk());
+  auto response = raw.roundTrip("GET", "/200-with-endpoint", {}, kUpgradeHeaders);
+  ASSERT_TRUE(response.isOk()) << response.status().toString();
+  EXPECT_EQ(response->status, 200);
+  EXPECT_EQ(response->body, "not a WebSocket\n");
+  auto e = endpoint(0);
+  ASSERT_TRUE(e && e->waitClosed());
+  EXPECT_EQ(e->events(), std::vector<std::string>{"closed:1006::unclean"});
+}
+
+TEST_F(WebSocketTest, AnEndpointAnsweredAfterTheClientLeftIsToldItIsClosed) {
+  startServer();
+  {
+    TestHttpClient raw;
+    ASSERT_TRUE(raw.connect(server_->port()).isOk());
+    ASSERT_TRUE(
+        raw.send(TestHttpClient::formatRequest("GET", "/deferred", {}, kUpgradeHeaders)).isOk());
+    ASSERT_TRUE(deferred(0));
+  }  // the client leaves before the answer
+  // The server does not read while a request is handled, so it learns only now, when the
+  // WebSocket starts (connected() may come first).
+  deferred(0)(accept101());
+  auto e = endpoint(0);
+  ASSERT_TRUE(e && e->waitClosed());
+  EXPECT_EQ(e->events().back(), "closed:1006::unclean");
+  EXPECT_TRUE(eventually([&] { return server_->openConnections() == 0; }));
+}
+
+TEST_F(WebSocketTest, AWebSocketAcceptedDuringShutdownIsClosedWith1001) {
+  startServer();
+  uint16_t port = server_->port();
+  auto clientDone = std::async(std::launch::async, [port] {
+    TestWebSocketClient client;
+    Status s = client.connect(port, "/deferred");
+    if (!s.isOk()) return "connect: " + s.toString();
+    auto message = client.receive();
+    if (message.isOk()) return "unexpected message " + message->data;
+    if (!client.closeFrame()) return message.status().toString();
+    return "closed " + std::to_string(client.closeFrame()->code);
+  });
+  Responder respond = deferred(0);
+  ASSERT_TRUE(respond);
+  auto drained = std::make_shared<std::promise<void>>();
+  server_->shutdown([drained] { drained->set_value(); });
+  respond(accept101());
+  ASSERT_EQ(clientDone.wait_for(kWait), std::future_status::ready);
+  EXPECT_EQ(clientDone.get(), "closed 1001");
+  EXPECT_EQ(drained->get_future().wait_for(kWait), std::future_status::ready);
+  auto e = endpoint(0);
+  ASSERT_TRUE(e->waitClosed());
+  EXPECT_EQ(e->events().front(), "connected");
+  EXPECT_EQ(e->closedCall().code, 1001);
 }
 
 TEST_F(WebSocketTest, ANon101AnswerToAnUpgradeRequestStaysHttp) {
