@@ -168,7 +168,9 @@ class ShardIsolate {
   // Server ends created in this isolate (by id), and client ends waiting to leave in a Response.
   std::unordered_map<uint64_t, std::weak_ptr<runtime::ObjectSocket>> sockets;
   std::unordered_map<uint64_t, std::shared_ptr<WebSocketEndpoint>> clientEnds;
-  uint64_t nextClientEndId = 1ull << 62;  // ids for client ends received from other objects
+  // Ids for client ends received from other objects: above the runtime's socket ids, below 2^53
+  // (JavaScript numbers carry them).
+  uint64_t nextClientEndId = 1ull << 52;
 
   // --- timers (setTimeout / setInterval) ---
   uint32_t setTimer(v8::Local<v8::Function> callback, double delayMs, bool repeat);
