@@ -1,17 +1,41 @@
 // net_hello_server: a trivial HttpServer ("hello" for every request) for load tests, e.g.
 //   ./build/src/net/net_hello_server 8080 2 &  wrk -t2 -c64 -d10s http://127.0.0.1:8080/
+// A WebSocket upgrade request (any path) gets an echo WebSocket (each message sent back from the
+// connection's loop thread), to measure the net layer alone.
 // Arguments: [port (default 8080)] [loops (default 2)]. Runs until killed (SIGINT/SIGTERM drain).
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <string>
 #include <thread>
 #include <vector>
 
 #include <boost/asio/signal_set.hpp>
 
 #include "base/event_loop.h"
+#include "duro/websocket.h"
 #include "net/http_server.h"
+
+namespace {
+
+// Sends every message back.
+class EchoEndpoint final : public duro::WebSocketEndpoint {
+ public:
+  void connected(std::shared_ptr<duro::WebSocketTransport> transport) override {
+    transport_ = std::move(transport);
+  }
+  void message(std::string data, bool binary) override {
+    transport_->send(std::move(data), binary);
+  }
+  void closed(int, std::string, bool) override { transport_.reset(); }
+  void error(std::string) override {}
+
+ private:
+  std::shared_ptr<duro::WebSocketTransport> transport_;
+};
+
+}  // namespace
 
 int main(int argc, char** argv) {
   using namespace duro;
@@ -26,7 +50,14 @@ int main(int argc, char** argv) {
     loops.push_back(std::make_unique<base::EventLoop>());
     pointers.push_back(loops.back().get());
   }
-  net::HttpServer server(pointers, options, [](Request, net::Responder respond) {
+  net::HttpServer server(pointers, options, [](Request request, net::Responder respond) {
+    if (request.headers.has("upgrade")) {
+      Response response;
+      response.status = 101;
+      response.webSocket = std::make_shared<EchoEndpoint>();
+      respond(std::move(response));
+      return;
+    }
     respond(Response::text("hello\n"));
   });
   Status s = server.start();

@@ -33,7 +33,8 @@
 // flushes the earlier pipelined responses, then startWebSocket() moves the socket and the bytes
 // read past the request into a WebSocketSession and enters kWebSocket:
 //
-//   kIdle ── startWebSocket() ─► kWebSocket ── session's onFinished ─► webSocketFinished() ─► kClosed
+//   kIdle ── startWebSocket() ─► kWebSocket ── webSocketFinished() (session's onFinished) ─►
+//                                                                                    kClosed
 //
 // In kWebSocket the Connection owns no I/O and no timer; it stays registered on its loop so that
 // shutdown reaches the session (onServerShutdown() → goingAway(): close 1001) and abandon()

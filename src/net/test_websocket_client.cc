@@ -81,8 +81,8 @@ TestWebSocketClient::TestWebSocketClient(TestWebSocketClient&&) noexcept = defau
 TestWebSocketClient& TestWebSocketClient::operator=(TestWebSocketClient&&) noexcept = default;
 
 Status TestWebSocketClient::connect(uint16_t port, std::string_view target,
-                                    const Headers& extraHeaders,
-                                    std::chrono::milliseconds timeout, std::string_view host) {
+                                    const Headers& extraHeaders, std::chrono::milliseconds timeout,
+                                    std::string_view host) {
   Impl& d = *impl_;
   error_code ec;
   asio::ip::address address = asio::ip::make_address(std::string(host), ec);
@@ -133,9 +133,9 @@ Status TestWebSocketClient::send(std::string_view data, bool binary,
   Impl& d = *impl_;
   d.ws.binary(binary);
   bool timedOut = false;
-  error_code ec = d.run(
-      [&](auto handler) { d.ws.async_write(asio::buffer(data), std::move(handler)); }, timeout,
-      &timedOut);
+  error_code ec =
+      d.run([&](auto handler) { d.ws.async_write(asio::buffer(data), std::move(handler)); },
+            timeout, &timedOut);
   return ec ? d.failure("send", ec, timedOut) : Status::ok();
 }
 
@@ -161,8 +161,8 @@ Status TestWebSocketClient::ping(std::string_view payload, std::chrono::millisec
   websocket::ping_data data;
   data.assign(payload.data(), std::min(payload.size(), data.max_size()));
   bool timedOut = false;
-  error_code ec = d.run([&](auto handler) { d.ws.async_ping(data, std::move(handler)); }, timeout,
-                        &timedOut);
+  error_code ec =
+      d.run([&](auto handler) { d.ws.async_ping(data, std::move(handler)); }, timeout, &timedOut);
   return ec ? d.failure("ping", ec, timedOut) : Status::ok();
 }
 
@@ -182,14 +182,14 @@ Result<TestWebSocketClient::Message> TestWebSocketClient::receive(
   Impl& d = *impl_;
   beast::flat_buffer buffer;
   bool timedOut = false;
-  error_code ec = d.run(
-      [&](auto handler) { d.ws.async_read(buffer, std::move(handler)); }, timeout, &timedOut);
+  error_code ec =
+      d.run([&](auto handler) { d.ws.async_read(buffer, std::move(handler)); }, timeout, &timedOut);
   if (!ec) return Message{beast::buffers_to_string(buffer.cdata()), d.ws.got_binary()};
   if (ec == websocket::error::closed) {
     d.noteClose();
     return Status::unavailable("the server closed the WebSocket with " +
-                               std::to_string(d.closeFrame->code) + " \"" +
-                               d.closeFrame->reason + "\"");
+                               std::to_string(d.closeFrame->code) + " \"" + d.closeFrame->reason +
+                               "\"");
   }
   return d.failure("receive", ec, timedOut);
 }
@@ -203,8 +203,8 @@ Status TestWebSocketClient::close(int code, std::string_view reason,
     frame.reason.assign(reason.data(), std::min(reason.size(), frame.reason.max_size()));
   }
   bool timedOut = false;
-  error_code ec = d.run([&](auto handler) { d.ws.async_close(frame, std::move(handler)); },
-                        timeout, &timedOut);
+  error_code ec =
+      d.run([&](auto handler) { d.ws.async_close(frame, std::move(handler)); }, timeout, &timedOut);
   if (ec) return d.failure("close", ec, timedOut);
   d.noteClose();
   return Status::ok();
@@ -261,7 +261,8 @@ std::string TestWebSocketClient::frame(int opcode, std::string_view payload, boo
   if (!masked) return out.append(payload);
   const char key[4] = {0x12, 0x34, 0x56, 0x78};
   out.append(key, sizeof(key));
-  for (size_t i = 0; i < payload.size(); ++i) out.push_back(static_cast<char>(payload[i] ^ key[i % 4]));
+  for (size_t i = 0; i < payload.size(); ++i)
+    out.push_back(static_cast<char>(payload[i] ^ key[i % 4]));
   return out;
 }
 

@@ -7,8 +7,8 @@
 // ============
 // Threads. A session lives on its connection's EventLoop. The Transport is the only thing other
 // threads touch: calls from the loop thread go straight into the session's write queue; calls from
-// other threads are appended to Transport::incoming_ under a mutex, and one posted drain() per batch
-// moves them into the queue (no post per message under load). A loop-thread call made while a
+// other threads are appended to Transport::incoming_ under a mutex, and one posted drain() per
+// batch moves them into the queue (no post per message under load). A loop-thread call made while a
 // batch is waiting joins the batch, so calls leave in the order they were made.
 //
 // Phases (Session::phase_):
@@ -537,8 +537,8 @@ class Session final : public WebSocketSession, public std::enable_shared_from_th
   std::shared_ptr<Transport> transport_;  // created when the handshake completes
   asio::steady_timer closeTimer_;
   beast::flat_buffer readBuf_;
-  std::string handshake_;          // the request bytes for async_accept, until it completes
-  std::deque<OutgoingOp> queue_;   // messages (and the close) not yet fully written
+  std::string handshake_;         // the request bytes for async_accept, until it completes
+  std::deque<OutgoingOp> queue_;  // messages (and the close) not yet fully written
   Phase phase_ = Phase::kNew;
   bool writing_ = false;             // an async_write of queue_.front() is outstanding
   bool closeQueued_ = false;         // a close is in queue_ or started

@@ -54,7 +54,8 @@ class WebSocketSession {
   // Completes the opening handshake for a validated upgrade request with this
   // Sec-WebSocket-Key. `pending` holds bytes the client sent after the request (already read
   // from the socket); they are parsed as WebSocket frames, not lost. Call once.
-  virtual void accept(std::string_view key, HeaderList responseHeaders, std::string_view pending) = 0;
+  virtual void accept(std::string_view key, HeaderList responseHeaders,
+                      std::string_view pending) = 0;
   // Server shutdown: closes with 1001 (Going Away) after what is already queued, or right after
   // the opening handshake if it is still under way.
   virtual void goingAway() = 0;

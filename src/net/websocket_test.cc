@@ -184,6 +184,30 @@ class ThrowingEndpoint : public RecordingEndpoint {
   }
 };
 
+// Echoes like the runtime does: each message is posted to another thread (an object's shard),
+// which sends the echo through the transport (so the send crosses back to the connection's loop).
+class ShardEchoEndpoint : public WebSocketEndpoint,
+                          public std::enable_shared_from_this<ShardEchoEndpoint> {
+ public:
+  explicit ShardEchoEndpoint(base::EventLoop& shard) : shard_(shard) {}
+  void connected(std::shared_ptr<WebSocketTransport> transport) override {
+    shard_.post([self = shared_from_this(), transport] { self->transport_ = transport; });
+  }
+  void message(std::string data, bool binary) override {
+    shard_.post([self = shared_from_this(), data = std::move(data), binary]() mutable {
+      self->transport_->send(std::move(data), binary);
+    });
+  }
+  void closed(int, std::string, bool) override {
+    shard_.post([self = shared_from_this()] { self->transport_.reset(); });
+  }
+  void error(std::string) override {}
+
+ private:
+  base::EventLoop& shard_;
+  std::shared_ptr<WebSocketTransport> transport_;  // shard thread only
+};
+
 // A valid upgrade request's fields (RFC 6455's example key).
 constexpr std::string_view kUpgradeHeaders =
     "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
@@ -212,6 +236,12 @@ class WebSocketTest : public ::testing::Test {
       endpoint = std::make_shared<RecordingEndpoint>(false);
     } else if (path == "/throw") {
       endpoint = std::make_shared<ThrowingEndpoint>();
+    } else if (path == "/shard-echo") {
+      Response response;
+      response.status = 101;
+      response.webSocket = std::make_shared<ShardEchoEndpoint>(*shard_.pointers()[0]);
+      respond(std::move(response));
+      return;
     } else if (path == "/deferred") {
       {
         std::lock_guard<std::mutex> lock(mu_);
@@ -317,6 +347,7 @@ class WebSocketTest : public ::testing::Test {
     }
   }
 
+  LoopThreads shard_{1};  // declared first: outlives the server's loops and their endpoints
   LoopThreads loops_{2};
   std::unique_ptr<HttpServer> server_;
   std::mutex mu_;
@@ -354,8 +385,8 @@ TEST_F(WebSocketTest, HandshakeThenTextAndBinaryEchoInOrder) {
 
   auto e = endpoint(0);
   ASSERT_TRUE(e);
-  EXPECT_EQ(e->events(), (std::vector<std::string>{"connected", "text:hello",
-                                                   "binary:" + binary, "text:w\xc3\xb6rld"}));
+  EXPECT_EQ(e->events(), (std::vector<std::string>{"connected", "text:hello", "binary:" + binary,
+                                                   "text:w\xc3\xb6rld"}));
   // One loop thread made every call.
   EXPECT_EQ(e->threads().size(), 1u);
   EXPECT_EQ(server_->inFlightRequests(), 0u);
@@ -563,16 +594,18 @@ TEST_F(WebSocketTest, BytesSentRightAfterTheUpgradeRequestAreNotLost) {
       << *head;
   auto echo = raw.readUntil("early");
   ASSERT_TRUE(echo.isOk()) << echo.status().toString();
-  EXPECT_EQ(*echo, "\x81\x05" "early");  // an unmasked server text frame
+  EXPECT_EQ(*echo,
+            "\x81\x05"
+            "early");  // an unmasked server text frame
 }
 
 TEST_F(WebSocketTest, A101WithoutEndpointIsA500) {
   startServer();
   TestHttpClient raw;
   ASSERT_TRUE(raw.connect(server_->port()).isOk());
-  ASSERT_TRUE(raw.send(TestHttpClient::formatRequest("GET", "/101-without-endpoint", {},
-                                                     kUpgradeHeaders))
-                  .isOk());
+  ASSERT_TRUE(
+      raw.send(TestHttpClient::formatRequest("GET", "/101-without-endpoint", {}, kUpgradeHeaders))
+          .isOk());
   auto response = raw.readResponse();
   ASSERT_TRUE(response.isOk()) << response.status().toString();
   EXPECT_EQ(response->status, 500);
@@ -588,10 +621,10 @@ TEST_F(WebSocketTest, A101WithEndpointToANonUpgradeRequestIsA500) {
   // Nor is a request with the wrong Sec-WebSocket-Version an upgrade.
   TestHttpClient raw2;
   ASSERT_TRUE(raw2.connect(server_->port()).isOk());
-  auto wrongVersion = raw2.roundTrip(
-      "GET", "/echo", {},
-      "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 8\r\n"
-      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n");
+  auto wrongVersion =
+      raw2.roundTrip("GET", "/echo", {},
+                     "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 8\r\n"
+                     "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n");
   ASSERT_TRUE(wrongVersion.isOk());
   EXPECT_EQ(wrongVersion->status, 500);
   // The endpoints were told it is over, without connected().
@@ -780,12 +813,13 @@ TEST_F(WebSocketTest, DestroyingTheServerReportsOpenWebSocketsClosed) {
 }
 
 // Not a pass/fail test: prints echo round trips per second through the whole stack (Beast client,
-// server session, loop-thread echo), over one connection and over 32.
+// server session, echo from the loop thread or from another thread), over one connection and
+// over 32.
 TEST_F(WebSocketTest, MeasuresEchoRoundTrips) {
   startServer();
   constexpr auto kDuration = 1s;
-  {
-    TestWebSocketClient client = connect("/echo");
+  for (std::string_view target : {"/echo", "/shard-echo"}) {
+    TestWebSocketClient client = connect(target);
     const std::string payload(32, 'x');
     int count = 0;
     auto start = Clock::now();
@@ -795,7 +829,8 @@ TEST_F(WebSocketTest, MeasuresEchoRoundTrips) {
       ++count;
     }
     double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-    std::printf("[ measure  ] 1 connection: %.0f echo round trips/s\n", count / seconds);
+    std::printf("[ measure  ] 1 connection, %s: %.0f echo round trips/s\n",
+                std::string(target).c_str(), count / seconds);
   }
   {
     constexpr int kConnections = 32;
