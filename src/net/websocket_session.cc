@@ -369,9 +369,10 @@ class Session final : public WebSocketSession, public std::enable_shared_from_th
 
   void onWrite(error_code ec) {
     writing_ = false;
-    if (phase_ != Phase::kOpen) return;  // report() dropped the queue
-    transport_->released(queue_.front().data.size());
+    const size_t bytes = queue_.front().data.size();
     queue_.pop_front();
+    if (phase_ != Phase::kOpen) return;  // ended: markClosed() already cleared the count
+    transport_->released(bytes);
     if (ec) {
       // The connection is failing; the read side reports how. Make sure it learns (a write error
       // such as EPIPE does not always reach a pending read).
@@ -417,7 +418,7 @@ class Session final : public WebSocketSession, public std::enable_shared_from_th
     if (phase_ == Phase::kEnded || phase_ == Phase::kFinished) return;
     phase_ = Phase::kEnded;
     if (transport_) transport_->markClosed();
-    queue_.clear();
+    dropQueue();
     std::shared_ptr<WebSocketEndpoint> endpoint = std::move(endpoint_);
     callEndpoint("closed", [&] { endpoint->closed(code, std::move(reason), wasClean); });
   }
@@ -430,11 +431,13 @@ class Session final : public WebSocketSession, public std::enable_shared_from_th
       return;
     }
     armCloseTimer();
+    // Its own buffer: Beast's read may still be unwinding with readBuf_.
+    lingerBuf_ = std::make_unique<char[]>(kLingerChunk);
     doLingerRead();
   }
 
   void doLingerRead() {
-    socket().async_read_some(readBuf_.prepare(kLingerChunk),
+    socket().async_read_some(asio::buffer(lingerBuf_.get(), kLingerChunk),
                              [self = shared_from_this()](error_code ec, size_t n) {
                                if (self->phase_ != Phase::kEnded) return;
                                self->lingerBytes_ += n;
@@ -446,13 +449,13 @@ class Session final : public WebSocketSession, public std::enable_shared_from_th
                              });
   }
 
+  // Buffers stay until the session is destroyed (right after its last handler ran): a cancelled
+  // operation may still refer to them.
   void finish() {
     if (phase_ == Phase::kFinished) return;
     phase_ = Phase::kFinished;
     closeTimer_.cancel();
     closeSocket();
-    queue_.clear();
-    readBuf_ = beast::flat_buffer();
     auto onFinished = std::move(onFinished_);
     onFinished_ = nullptr;
     if (onFinished) onFinished();
@@ -475,7 +478,7 @@ class Session final : public WebSocketSession, public std::enable_shared_from_th
       case Phase::kOpen:
         // Pending operations now fail; their handlers report 1006 and finish.
         base::log(base::LogLevel::kDebug, kLogComponent,
-                  "WebSocket handshake timed out; closing the socket");
+                  "the WebSocket peer did not complete a handshake in time; closing the socket");
         closeSocket();
         break;
       case Phase::kEnded:
@@ -492,11 +495,16 @@ class Session final : public WebSocketSession, public std::enable_shared_from_th
     socket().close(ignored);
   }
 
+  // Drops the queued messages, except the one being written: its bytes must outlive the write
+  // (onWrite() pops it). Counts them as released while the session is open.
   void dropQueue() {
-    for (const OutgoingOp& op : queue_) {
-      if (!op.isClose) transport_->released(op.data.size());
+    const size_t keep = writing_ ? 1 : 0;
+    if (phase_ == Phase::kOpen) {
+      for (size_t i = keep; i < queue_.size(); ++i) {
+        if (!queue_[i].isClose) transport_->released(queue_[i].data.size());
+      }
     }
-    queue_.clear();
+    queue_.erase(queue_.begin() + static_cast<std::ptrdiff_t>(keep), queue_.end());
   }
 
   // Idle WebSockets stay open while the peer is alive; see "Idle connections".
@@ -537,8 +545,9 @@ class Session final : public WebSocketSession, public std::enable_shared_from_th
   std::shared_ptr<Transport> transport_;  // created when the handshake completes
   asio::steady_timer closeTimer_;
   beast::flat_buffer readBuf_;
-  std::string handshake_;         // the request bytes for async_accept, until it completes
-  std::deque<OutgoingOp> queue_;  // messages (and the close) not yet fully written
+  std::string handshake_;              // the request bytes for async_accept, until it completes
+  std::deque<OutgoingOp> queue_;       // messages (and the close) not yet fully written
+  std::unique_ptr<char[]> lingerBuf_;  // lingering close: discarded input
   Phase phase_ = Phase::kNew;
   bool writing_ = false;             // an async_write of queue_.front() is outstanding
   bool closeQueued_ = false;         // a close is in queue_ or started

@@ -786,6 +786,46 @@ TEST_F(WebSocketTest, CloseHandshakeTimesOutWhenTheClientDoesNotAnswer) {
   EXPECT_TRUE(eventually([&] { return server_->openConnections() == 0; }));
 }
 
+// More than loopback's socket buffers hold, so the write stays pending while the client does not
+// read.
+const std::string& hugeMessage() {
+  static const std::string message(24 * 1024 * 1024, 'h');
+  return message;
+}
+
+TEST_F(WebSocketTest, ClientVanishingWhileALargeMessageIsBeingWrittenIsReportedAs1006) {
+  startServer();
+  TestWebSocketClient client = connect("/record");
+  auto e = endpoint(0);
+  ASSERT_TRUE(e && e->waitConnected());
+  auto transport = e->transport();
+  transport->send(hugeMessage(), true);
+  transport->send("queued behind it", false);
+  EXPECT_GT(transport->bufferedBytes(), hugeMessage().size());
+  client.abort();
+  ASSERT_TRUE(e->waitClosed());
+  EXPECT_EQ(e->closedCall().code, 1006);
+  EXPECT_FALSE(e->closedCall().wasClean);
+  EXPECT_EQ(transport->bufferedBytes(), 0u);
+  EXPECT_TRUE(eventually([&] { return server_->openConnections() == 0; }));
+}
+
+TEST_F(WebSocketTest, ClientCloseStuckBehindALargeMessageEndsAfterTheCloseTimeout) {
+  HttpServerOptions options;
+  options.webSocketCloseTimeout = 200ms;
+  startServer(options);
+  TestWebSocketClient client = connect("/record");
+  auto e = endpoint(0);
+  ASSERT_TRUE(e && e->waitConnected());
+  e->transport()->send(hugeMessage(), true);
+  // A close frame (code 1000), but the client never reads: our reply cannot be written.
+  ASSERT_TRUE(client.sendRaw(TestWebSocketClient::frame(8, std::string("\x03\xe8", 2))).isOk());
+  ASSERT_TRUE(e->waitClosed());
+  EXPECT_EQ(e->closedCall().code, 1006);
+  EXPECT_FALSE(e->closedCall().wasClean);
+  EXPECT_TRUE(eventually([&] { return server_->openConnections() == 0; }));
+}
+
 TEST_F(WebSocketTest, EndpointThatThrowsClosesTheWebSocketWith1011) {
   startServer();
   TestWebSocketClient client = connect("/throw");
