@@ -538,6 +538,10 @@ class Connection final : public std::enable_shared_from_this<Connection> {
     Phase previous = phase_;
     if (previous == Phase::kHandling) core_->inFlight_.fetch_sub(1);
     phase_ = Phase::kClosed;
+    if (upgrade_) {  // closed while flushing the responses before a 101
+      refuseEndpoint(std::move(upgrade_->endpoint));
+      upgrade_.reset();
+    }
     error_code ignored;
     socket_.close(ignored);
     timer_.cancel();
@@ -774,8 +778,8 @@ class Connection final : public std::enable_shared_from_this<Connection> {
   // Appends the response head (and a small body) to out_.
   void queueResponse(Response response) {
     int status = response.status;
-    // A 101 reaches here only when takeWebSocket() turned it into a WebSocket; other 1xx answers
-    // are not supported.
+    // takeWebSocket() has dealt with 101 (a WebSocket, or a 500 instead); other 1xx answers are
+    // not supported.
     if (status < 200 || status > 999) {
       base::logError(kLogComponent, "handler returned an invalid status; sending 500");
       response = Response::text("Internal Server Error\n", 500);

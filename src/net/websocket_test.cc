@@ -599,6 +599,28 @@ TEST_F(WebSocketTest, BytesSentRightAfterTheUpgradeRequestAreNotLost) {
             "early");  // an unmasked server text frame
 }
 
+TEST_F(WebSocketTest, PipelinedResponsesBeforeTheUpgradeAreWrittenFirst) {
+  startServer();
+  TestHttpClient raw;
+  ASSERT_TRUE(raw.connect(server_->port()).isOk());
+  ASSERT_TRUE(raw.send(TestHttpClient::formatRequest("GET", "/plain") +
+                       TestHttpClient::formatRequest("GET", "/echo", {}, kUpgradeHeaders))
+                  .isOk());
+  auto plain = raw.readResponse();
+  ASSERT_TRUE(plain.isOk()) << plain.status().toString();
+  EXPECT_EQ(plain->status, 200);
+  EXPECT_EQ(plain->body, "plain /plain\n");
+  auto head = raw.readUntil("\r\n\r\n");
+  ASSERT_TRUE(head.isOk()) << head.status().toString();
+  EXPECT_EQ(head->rfind("HTTP/1.1 101 Switching Protocols\r\n", 0), 0u) << *head;
+  ASSERT_TRUE(raw.send(TestWebSocketClient::frame(2, "after")).isOk());
+  auto echo = raw.readUntil("after");
+  ASSERT_TRUE(echo.isOk()) << echo.status().toString();
+  EXPECT_EQ(*echo,
+            "\x82\x05"
+            "after");
+}
+
 TEST_F(WebSocketTest, A101WithoutEndpointIsA500) {
   startServer();
   TestHttpClient raw;
