@@ -14,13 +14,16 @@ from __future__ import annotations
 
 import argparse
 import base64
+import hashlib
 import http.client
 import json
 import os
 import re
+import select
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -39,6 +42,10 @@ RUNTIMES = ("duro", "workerd")
 
 START_TIMEOUT_S = 20.0      # server must accept connections within this
 STOP_TIMEOUT_S = 5.0        # SIGTERM, then SIGKILL after this
+# workerd's graceful stop can wait indefinitely for WebSocket connections it still holds after
+# the client went away (a hibernatable socket closed from an HTTP request, a client close the
+# object never answered, an oversized message): scenarios with WebSocket steps give it less.
+WS_WORKERD_STOP_S = 1.0
 REQUEST_TIMEOUT_S = 15.0    # one HTTP exchange
 POLL_EVERY_MS = 50
 POLL_DEADLINE_MS = 10_000
@@ -73,12 +80,26 @@ class SetupError(Exception):
 # ---------------------------------------------------------------------------------------------
 # Scenario loading and validation
 
-STEP_KINDS = ("request", "poll", "concurrent")
-STEP_KEYS = {"note", "request", "poll", "concurrent", "expect", "bodies", "json_bodies", "save",
-             "override"}
+HTTP_KINDS = ("request", "poll", "concurrent")
+# WebSocket steps: the keys each one takes (see README.md, "WebSocket steps").
+WS_STEP_KEYS = {
+    "ws_open": {"name", "path", "headers", "timeout_ms"},
+    "ws_send": {"name", "text", "json", "binary_base64", "repeat", "fragments", "may_disconnect"},
+    "ws_expect": {"name", "messages", "timeout_ms", "save"},
+    "ws_expect_none": {"name", "window_ms"},
+    "ws_close": {"name", "code", "reason", "reply", "timeout_ms"},
+    "ws_expect_close": {"name", "code", "reason", "reason_regex", "timeout_ms"},
+    "ws_drop": {"name", "reset"},
+}
+WS_KINDS = tuple(WS_STEP_KEYS)
+STEP_KINDS = HTTP_KINDS + WS_KINDS
+STEP_KEYS = {"note", "expect", "bodies", "json_bodies", "save", "override", *STEP_KINDS}
 EXPECT_KEYS = {"status", "body", "json", "body_regex", "headers", "header_regex"}
 REQUEST_KEYS = {"method", "path", "headers", "body", "repeat", "json", "body_base64", "timeout_ms"}
-OVERRIDABLE = {"expect", "bodies", "json_bodies"}
+# An override replaces these keys of its step; for WebSocket steps, the whole ws_* object.
+OVERRIDABLE = {"expect", "bodies", "json_bodies", *WS_KINDS}
+WS_MESSAGE_KEYS = {"text", "json", "text_regex", "binary_base64"}
+CLOSE_KEYS = {"code", "reason", "reason_regex"}
 
 
 def load_scenario(folder: Path) -> dict:
@@ -94,6 +115,7 @@ def load_scenario(folder: Path) -> dict:
     steps = scenario.get("steps")
     if not isinstance(steps, list) or not steps:
         raise SetupError(f"{path}: 'steps' must be a non-empty list")
+    open_sockets: set[str] = set()  # WebSocket names open at this point of the step list
     for i, step in enumerate(steps, 1):
         where = f"{path}: step {i}"
         unknown = set(step) - STEP_KEYS
@@ -103,6 +125,9 @@ def load_scenario(folder: Path) -> dict:
         if len(kinds) != 1:
             raise SetupError(f"{where}: needs exactly one of {STEP_KINDS}")
         check_expect(step.get("expect", {}), where)
+        sockets_before = set(open_sockets)
+        if kinds[0] in WS_KINDS:
+            check_ws_step(step, kinds[0], where, open_sockets)
         for runtime, ov in step.get("override", {}).items():
             if runtime not in RUNTIMES:
                 raise SetupError(f"{where}: override for unknown runtime {runtime!r}")
@@ -112,8 +137,19 @@ def load_scenario(folder: Path) -> dict:
             if bad:
                 raise SetupError(f"{where}: override may replace only {sorted(OVERRIDABLE)}")
             check_expect(ov.get("expect", {}), where)
+            for k in set(ov) & set(WS_KINDS):
+                if k != kinds[0]:
+                    raise SetupError(f"{where}: override replaces {k!r} of a {kinds[0]} step")
+                replaced = {**step, **{key: v for key, v in ov.items() if key != "reason"}}
+                check_ws_step(replaced, k, where, set(sockets_before))
         if "poll" in step and set(step["poll"]) - {"request", "every_ms", "deadline_ms"}:
             raise SetupError(f"{where}: poll takes 'request', 'every_ms', 'deadline_ms'")
+        every = step.get("poll", {}).get("every_ms", POLL_EVERY_MS)
+        if not (isinstance(every, int) and every > 0 or isinstance(every, list) and every
+                and all(isinstance(x, int) and x > 0 for x in every)):
+            raise SetupError(f"{where}: every_ms is a positive number of ms or a list of them")
+        if kinds[0] in WS_KINDS:
+            continue
         if "concurrent" in step:
             c = step["concurrent"]
             if set(c) - {"count", "request", "requests"}:
@@ -144,6 +180,69 @@ def check_request(req: Any, where: str) -> None:
     unknown = set(req) - REQUEST_KEYS
     if unknown:
         raise SetupError(f"{where}: unknown request keys {sorted(unknown)}")
+
+
+def check_ws_step(step: dict, kind: str, where: str, open_sockets: set[str]) -> None:
+    """Validates a WebSocket step and tracks which names are open (a name must be opened before
+    it is used, and may be opened again once it was closed or dropped)."""
+    spec = step[kind]
+    if not isinstance(spec, dict) or not isinstance(spec.get("name"), str) or not spec["name"]:
+        raise SetupError(f"{where}: {kind} needs a 'name'")
+    unknown = set(spec) - WS_STEP_KEYS[kind]
+    if unknown:
+        raise SetupError(f"{where}: unknown {kind} keys {sorted(unknown)}")
+    extra = set(step) - {kind, "note", "override"} - ({"expect"} if kind == "ws_open" else set())
+    if extra:
+        raise SetupError(f"{where}: a {kind} step takes no {sorted(extra)}")
+    name = spec["name"]
+    if kind == "ws_open":
+        if not isinstance(spec.get("path"), str):
+            raise SetupError(f"{where}: ws_open needs a 'path'")
+        if name in open_sockets:
+            raise SetupError(f"{where}: WebSocket {name!r} is already open")
+        if step.get("expect", {}).get("status", 101) == 101:
+            open_sockets.add(name)
+        return
+    if name not in open_sockets:
+        raise SetupError(f"{where}: no open WebSocket named {name!r}")
+    if kind == "ws_send":
+        if sum(k in spec for k in ("text", "json", "binary_base64")) != 1:
+            raise SetupError(f"{where}: ws_send needs exactly one of text, json, binary_base64")
+        for k in ("repeat", "fragments"):
+            if k in spec and (not isinstance(spec[k], int) or spec[k] < 1):
+                raise SetupError(f"{where}: ws_send {k} must be a positive integer")
+    elif kind == "ws_expect":
+        msgs = spec.get("messages")
+        if not isinstance(msgs, list) or not msgs:
+            raise SetupError(f"{where}: ws_expect needs a non-empty 'messages' list")
+        for m in msgs:
+            if not isinstance(m, dict) or len(m) != 1 or set(m) - WS_MESSAGE_KEYS:
+                raise SetupError(f"{where}: each expected message is one of "
+                                 f"{sorted(WS_MESSAGE_KEYS)}, got {m!r}")
+        for var, index in spec.get("save", {}).items():
+            if not isinstance(index, int) or not 1 <= index <= len(msgs):
+                raise SetupError(f"{where}: ws_expect save {var!r}: a message number "
+                                 f"1..{len(msgs)}")
+    elif kind == "ws_expect_none":
+        if not 0 < spec.get("window_ms", WS_NONE_WINDOW_MS) <= WS_NONE_WINDOW_MAX_MS:
+            raise SetupError(f"{where}: window_ms must be in 1..{WS_NONE_WINDOW_MAX_MS}")
+    elif kind in ("ws_close", "ws_expect_close"):
+        expected = spec.get("reply") if kind == "ws_close" else spec
+        if kind == "ws_close" and "reply" not in spec:
+            raise SetupError(f"{where}: ws_close needs 'reply' (the close frame expected back, "
+                             "or null for none)")
+        if kind == "ws_close" and expected is None:
+            expected = {"code": 0}
+        if kind == "ws_close" and "reason" in spec and "code" not in spec:
+            raise SetupError(f"{where}: a close reason needs a code")
+        if (not isinstance(expected, dict) or not isinstance(expected.get("code"), int)
+                or (kind == "ws_close" and set(expected) - CLOSE_KEYS)
+                or ("reason" in expected and "reason_regex" in expected)):
+            raise SetupError(f"{where}: {kind} expects a close with 'code' and optionally "
+                             "'reason' or 'reason_regex'")
+        open_sockets.discard(name)
+    elif kind == "ws_drop":
+        open_sockets.discard(name)
 
 
 def scenario_names() -> list[str]:
@@ -307,13 +406,13 @@ class Server:
             return None
         return f"killed by signal {-code}" if code < 0 else f"exited with status {code}"
 
-    def stop(self) -> None:
-        """SIGTERM (a graceful stop), SIGKILL after STOP_TIMEOUT_S; then SIGKILL whatever is
+    def stop(self, grace: float = STOP_TIMEOUT_S) -> None:
+        """SIGTERM (a graceful stop), SIGKILL after `grace` seconds; then SIGKILL whatever is
         left of the process group the server was started in (its own children, if any)."""
         if self.proc.poll() is None:
             try:
                 self.proc.send_signal(signal.SIGTERM)
-                self.proc.wait(timeout=STOP_TIMEOUT_S)
+                self.proc.wait(timeout=grace)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
@@ -364,6 +463,7 @@ class Response:
 class Context:
     port: int
     vars: dict[str, str] = field(default_factory=dict)
+    sockets: dict[str, "WsConn"] = field(default_factory=dict)  # open WebSockets by name
 
     def subst(self, s: str, regex: bool = False) -> str:
         """{{name}}: a saved variable, or origin / host / port of the server."""
@@ -425,6 +525,551 @@ def short(v: Any, limit: int = 300) -> str:
     s = v if isinstance(v, str) else json.dumps(v, sort_keys=True)
     s = repr(s) if isinstance(v, str) else s
     return s if len(s) <= limit else s[:limit] + f"... ({len(s)} chars)"
+
+
+# ---------------------------------------------------------------------------------------------
+# WebSocket client (RFC 6455): enough of it to drive a server and see exactly what it sends.
+
+WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+WS_EXPECT_TIMEOUT_MS = 5000   # ws_expect, ws_close, ws_expect_close
+WS_NONE_WINDOW_MS = 300       # ws_expect_none
+WS_NONE_WINDOW_MAX_MS = 5000
+WS_SEND_TIMEOUT_S = 15.0
+WS_FINAL_DRAIN_S = 0.25       # at the end of a scenario, per socket still open
+OPCODES = {0: "continuation", 1: "text", 2: "binary", 8: "close", 9: "ping", 10: "pong"}
+
+
+def ws_mask(data: bytes, key: bytes) -> bytes:
+    n = len(data)
+    if n == 0:
+        return b""
+    m = (key * (n // 4 + 1))[:n]  # one big-integer XOR: fast even for tens of MiB
+    return (int.from_bytes(data, "little") ^ int.from_bytes(m, "little")).to_bytes(n, "little")
+
+
+class PeerClosed(OSError):
+    """The server sent a close frame while this client was still sending a message."""
+
+
+def close_payload(code: int | None, reason: str) -> bytes:
+    return b"" if code is None else struct.pack(">H", code) + reason.encode()
+
+
+class WsConn:
+    """One client WebSocket. Reads are driven by the steps (no background thread): pings from the
+    server are answered while reading, fragments are joined, and every message, close frame or
+    end of the connection is reported as an event:
+
+        ("text", str) | ("binary", bytes) | ("close", code, reason) | ("eof", detail)
+        | ("error", detail)
+
+    code 1005 is a close frame without a code; ("eof", ...) is the connection ending without one.
+    """
+
+    def __init__(self, name: str, sock: socket.socket, leftover: bytes):
+        self.name = name
+        self.sock = sock
+        self.buf = bytearray(leftover)
+        self.frag_op: int | None = None
+        self.frag_parts: list[bytes] = []
+        self.ended: tuple | None = None       # the terminal event, once seen
+        self.close_sent = False
+
+    # -- sending --
+
+    def send_frame(self, opcode: int, payload: bytes, fin: bool = True,
+                   stop_on_close: bool = False) -> None:
+        n = len(payload)
+        head = bytes([(0x80 if fin else 0) | opcode])
+        if n < 126:
+            head += bytes([0x80 | n])
+        elif n < 1 << 16:
+            head += bytes([0x80 | 126]) + struct.pack(">H", n)
+        else:
+            head += bytes([0x80 | 127]) + struct.pack(">Q", n)
+        key = os.urandom(4)
+        self._send_all(head + key + ws_mask(payload, key), stop_on_close)
+
+    def _send_all(self, data: bytes, stop_on_close: bool) -> None:
+        """Sends while reading what the server sends meanwhile (kept for recv_event), so a server
+        that answers a large message early cannot deadlock the exchange. With stop_on_close, a
+        close frame from the server ends the sending (PeerClosed): it stopped reading."""
+        view = memoryview(data)
+        deadline = time.monotonic() + WS_SEND_TIMEOUT_S
+        self.sock.settimeout(0)
+        try:
+            while view:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError(f"sending stalled for {WS_SEND_TIMEOUT_S:.0f} s with "
+                                       f"{len(view)} bytes left")
+                readable, writable, _ = select.select([self.sock], [self.sock], [], remaining)
+                if readable:
+                    chunk = self.sock.recv(1 << 16)
+                    if not chunk:
+                        raise ConnectionResetError("the server closed the TCP connection")
+                    self.buf += chunk
+                    if stop_on_close and self._close_frame_buffered():
+                        raise PeerClosed("the server sent a close frame")
+                if writable:
+                    try:
+                        sent = self.sock.send(view[:1 << 20])
+                    except BlockingIOError:
+                        continue
+                    view = view[sent:]
+        finally:
+            self.sock.settimeout(None)
+
+    def _close_frame_buffered(self) -> bool:
+        """Whether a complete close frame is among the frames received and not yet read."""
+        b, pos = self.buf, 0
+        while len(b) - pos >= 2:
+            n, off = b[pos + 1] & 0x7F, 2
+            if n == 126:
+                if len(b) - pos < 4:
+                    return False
+                n, off = struct.unpack(">H", b[pos + 2:pos + 4])[0], 4
+            elif n == 127:
+                if len(b) - pos < 10:
+                    return False
+                n, off = struct.unpack(">Q", b[pos + 2:pos + 10])[0], 10
+            off += 4 if b[pos + 1] & 0x80 else 0
+            if len(b) - pos < off + n:
+                return False
+            if b[pos] & 0x0F == 8:
+                return True
+            pos += off + n
+        return False
+
+    def send_message(self, data: bytes, binary: bool, fragments: int = 1,
+                     stop_on_close: bool = False) -> None:
+        opcode = 2 if binary else 1
+        size = -(-len(data) // fragments) if data else 0
+        parts = [data[i:i + size] for i in range(0, len(data), size)] if size else [b""]
+        parts += [b""] * (fragments - len(parts))
+        for i, part in enumerate(parts):
+            self.send_frame(opcode if i == 0 else 0, part, fin=i == len(parts) - 1,
+                            stop_on_close=stop_on_close)
+
+    def send_close(self, code: int | None, reason: str = "") -> None:
+        if not self.close_sent:
+            self.close_sent = True
+            self.send_frame(8, close_payload(code, reason))
+
+    # -- receiving --
+
+    def _parse_frame(self) -> tuple[bool, int, int, bytes] | None:
+        b = self.buf
+        if len(b) < 2:
+            return None
+        n, off = b[1] & 0x7F, 2
+        if n == 126:
+            if len(b) < 4:
+                return None
+            n, off = struct.unpack(">H", b[2:4])[0], 4
+        elif n == 127:
+            if len(b) < 10:
+                return None
+            n, off = struct.unpack(">Q", b[2:10])[0], 10
+        key = None
+        if b[1] & 0x80:
+            key, off = bytes(b[off:off + 4]), off + 4
+        if len(b) < off + n:
+            return None
+        payload = bytes(b[off:off + n])
+        fin, rsv, opcode = bool(b[0] & 0x80), b[0] & 0x70, b[0] & 0x0F
+        del b[:off + n]
+        if key is not None:
+            return fin, -1, opcode, payload  # a masked server frame is a protocol error
+        return fin, rsv, opcode, payload
+
+    def recv_event(self, deadline: float) -> tuple | None:
+        """The next event, or None when `deadline` (time.monotonic()) passes first."""
+        if self.ended:
+            return self.ended
+        while True:
+            frame = self._parse_frame()
+            if frame is None:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return None
+                self.sock.settimeout(remaining)
+                try:
+                    data = self.sock.recv(1 << 16)
+                except (socket.timeout, TimeoutError):
+                    return None
+                except OSError as e:
+                    return self._end(("eof", f"connection error: {type(e).__name__}: {e}"))
+                if not data:
+                    return self._end(("eof", "the server closed the TCP connection"))
+                self.buf += data
+                continue
+            fin, rsv, opcode, payload = frame
+            if rsv == -1:
+                kind = OPCODES.get(opcode, f"opcode {opcode}")
+                return self._end(("error", f"the server sent a masked {kind} frame"))
+            if rsv:
+                return self._end(("error", f"the server set RSV bits {rsv >> 4:#x}"))
+            if opcode == 9:  # ping: answer, unless we already sent our close frame
+                if not self.close_sent:
+                    try:
+                        self.send_frame(10, payload)
+                    except OSError:
+                        pass
+                continue
+            if opcode == 10:
+                continue
+            if opcode == 8:
+                if len(payload) == 0:
+                    return self._end(("close", 1005, ""))
+                if len(payload) == 1:
+                    return self._end(("error", "close frame with a 1-byte payload"))
+                code = struct.unpack(">H", payload[:2])[0]
+                try:
+                    reason = payload[2:].decode("utf-8")
+                except UnicodeDecodeError:
+                    return self._end(("error", "close reason is not valid UTF-8"))
+                return self._end(("close", code, reason))
+            if opcode in (1, 2):
+                if self.frag_op is not None:
+                    return self._end(("error", "new message inside a fragmented one"))
+                self.frag_op, self.frag_parts = opcode, [payload]
+            elif opcode == 0:
+                if self.frag_op is None:
+                    return self._end(("error", "continuation frame without a message"))
+                self.frag_parts.append(payload)
+            else:
+                return self._end(("error", f"unknown opcode {opcode}"))
+            if not fin:
+                continue
+            op, data = self.frag_op, b"".join(self.frag_parts)
+            self.frag_op, self.frag_parts = None, []
+            if op == 2:
+                return ("binary", data)
+            try:
+                return ("text", data.decode("utf-8"))
+            except UnicodeDecodeError:
+                return self._end(("error", "text message is not valid UTF-8"))
+
+    def _end(self, event: tuple) -> tuple:
+        self.ended = event
+        return event
+
+    def close_tcp(self, reset: bool = False) -> None:
+        try:
+            if reset:  # SO_LINGER 0: close() sends RST instead of FIN
+                self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            else:
+                self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.sock.close()
+        if not self.ended:
+            self.ended = ("eof", "closed by this client")
+
+    def finish(self) -> None:
+        """End of the scenario: a normal close (1000) if nothing ended the socket yet, a short
+        bounded wait for the server's answer, then the TCP connection is closed."""
+        if not self.ended:
+            try:
+                self.send_close(1000, "")
+                deadline = time.monotonic() + WS_FINAL_DRAIN_S
+                while True:
+                    ev = self.recv_event(deadline)
+                    if ev is None or ev[0] in ("close", "eof", "error"):
+                        break
+            except OSError:
+                pass
+        self.close_tcp()
+
+
+def describe_event(ev: tuple | None) -> str:
+    if ev is None:
+        return "nothing"
+    if ev[0] == "text":
+        return f"text {short(ev[1])}"
+    if ev[0] == "binary":
+        return f"binary {short(base64.b64encode(ev[1]).decode())} (base64, {len(ev[1])} bytes)"
+    if ev[0] == "close":
+        return f"a close frame (code {ev[1]}, reason {ev[2]!r})"
+    if ev[0] == "eof":
+        return f"the end of the connection ({ev[1]})"
+    return f"a protocol error ({ev[1]})"
+
+
+def read_http_head(sock: socket.socket, deadline: float) -> tuple[bytes, bytes]:
+    """(head up to the blank line, bytes after it)."""
+    data = bytearray()
+    while b"\r\n\r\n" not in data:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise StepFailure("no response to the upgrade request (timed out)")
+        sock.settimeout(remaining)
+        try:
+            chunk = sock.recv(1 << 16)
+        except (socket.timeout, TimeoutError):
+            continue
+        except OSError as e:
+            raise StepFailure(f"no response ({type(e).__name__}: {e})") from e
+        if not chunk:
+            raise StepFailure(f"the server closed the connection after {len(data)} bytes of "
+                              "response head")
+        data += chunk
+    i = data.index(b"\r\n\r\n")
+    return bytes(data[:i]), bytes(data[i + 4:])
+
+
+def read_http_body(sock: socket.socket, headers: dict[str, str], rest: bytes,
+                   deadline: float) -> bytes:
+    buf = bytearray(rest)
+
+    def more() -> bool:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise StepFailure("response body timed out")
+        sock.settimeout(remaining)
+        try:
+            chunk = sock.recv(1 << 16)
+        except (socket.timeout, TimeoutError):
+            return True
+        except OSError:
+            return False
+        buf.extend(chunk)
+        return bool(chunk)
+
+    if "chunked" in headers.get("transfer-encoding", "").lower():
+        body, pos = bytearray(), 0
+        while True:
+            while b"\r\n" not in buf[pos:]:
+                if not more():
+                    raise StepFailure("connection closed inside a chunked body")
+            eol = buf.index(b"\r\n", pos)
+            size = int(bytes(buf[pos:eol]).split(b";")[0].strip() or b"0", 16)
+            pos = eol + 2
+            if size == 0:
+                return bytes(body)
+            while len(buf) < pos + size + 2:
+                if not more():
+                    raise StepFailure("connection closed inside a chunked body")
+            body += buf[pos:pos + size]
+            pos += size + 2
+    if "content-length" in headers:
+        n = int(headers["content-length"])
+        while len(buf) < n:
+            if not more():
+                raise StepFailure(f"connection closed after {len(buf)} of {n} body bytes")
+        return bytes(buf[:n])
+    while more():
+        pass
+    return bytes(buf)
+
+
+def ws_open(ctx: Context, spec: dict) -> tuple[Response, WsConn | None]:
+    """Sends the upgrade request. A 101 answer (checked: Upgrade, Connection,
+    Sec-WebSocket-Accept) gives a WsConn; any other answer is read like an HTTP response."""
+    path = ctx.subst(spec["path"])
+    deadline = time.monotonic() + spec.get("timeout_ms", REQUEST_TIMEOUT_S * 1000) / 1000
+    key = base64.b64encode(os.urandom(16)).decode()
+    headers = {"Host": f"127.0.0.1:{ctx.port}", "Upgrade": "websocket", "Connection": "Upgrade",
+               "Sec-WebSocket-Key": key, "Sec-WebSocket-Version": "13"}
+    for k, v in spec.get("headers", {}).items():  # may replace or remove (null) the defaults
+        for existing in [h for h in headers if h.lower() == k.lower()]:
+            del headers[existing]
+        if v is not None:
+            headers[k] = ctx.subst(v)
+    request = f"GET {path} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+    try:
+        sock = socket.create_connection(("127.0.0.1", ctx.port), timeout=REQUEST_TIMEOUT_S)
+    except OSError as e:
+        raise StepFailure(f"cannot connect ({type(e).__name__}: {e})") from e
+    try:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.sendall((request + "\r\n").encode())
+        head, rest = read_http_head(sock, deadline)
+        lines = head.decode("latin-1").split("\r\n")
+        m = re.match(r"HTTP/1\.[01] (\d{3})", lines[0])
+        if not m:
+            raise StepFailure(f"not an HTTP response: {short(lines[0])}")
+        status = int(m.group(1))
+        hdrs: dict[str, str] = {}
+        for line in lines[1:]:
+            k, _, v = line.partition(":")
+            k, v = k.strip().lower(), v.strip()
+            hdrs[k] = f"{hdrs[k]}, {v}" if k in hdrs else v
+        if status != 101:
+            body = read_http_body(sock, hdrs, rest, deadline)
+            sock.close()
+            return Response(status, hdrs, body), None
+        accept = base64.b64encode(hashlib.sha1((key + WS_GUID).encode()).digest()).decode()
+        problems = []
+        if hdrs.get("upgrade", "").lower() != "websocket":
+            problems.append(f"Upgrade: {hdrs.get('upgrade')!r}")
+        if "upgrade" not in hdrs.get("connection", "").lower():
+            problems.append(f"Connection: {hdrs.get('connection')!r}")
+        if hdrs.get("sec-websocket-accept") != accept:
+            problems.append(f"Sec-WebSocket-Accept: {hdrs.get('sec-websocket-accept')!r}, "
+                            f"expected {accept!r}")
+        if problems:
+            raise StepFailure("invalid 101 answer: " + "; ".join(problems))
+        return Response(101, hdrs, b""), WsConn(spec["name"], sock, rest)
+    except BaseException:
+        sock.close()
+        raise
+
+
+def message_mismatch(ctx: Context, want: dict, ev: tuple | None) -> str | None:
+    if ev is None or ev[0] not in ("text", "binary"):
+        return f"got {describe_event(ev)}"
+    if "binary_base64" in want:
+        expected = base64.b64decode(want["binary_base64"])
+        if ev[0] != "binary" or ev[1] != expected:
+            return (f"expected binary {short(want['binary_base64'])} (base64), "
+                    f"got {describe_event(ev)}")
+        return None
+    if ev[0] != "text":
+        return f"expected a text message, got {describe_event(ev)}"
+    got = ev[1]
+    if "text" in want:
+        if got != ctx.subst(want["text"]):
+            return f"expected {short(ctx.subst(want['text']))}, got {short(got)}"
+    elif "text_regex" in want:
+        pattern = ctx.subst(want["text_regex"], regex=True)
+        if not re.fullmatch(pattern, got, re.DOTALL):
+            return f"expected to match {short(pattern)}, got {short(got)}"
+    elif "json" in want:
+        try:
+            parsed = json.loads(got)
+        except ValueError:
+            return f"expected JSON {short(want['json'])}, got non-JSON {short(got)}"
+        diff = json_diff(parsed, ctx.subst_json(want["json"]))
+        if diff:
+            return f"json{diff}"
+    return None
+
+
+def close_mismatch(ctx: Context, want: dict, ev: tuple | None) -> str | None:
+    """`want`: {"code": N, "reason"?: s, "reason_regex"?: p}; code 1006 means the connection
+    ended without a close frame."""
+    if ev is None:
+        return f"expected {close_wanted(want)}, got nothing (timed out)"
+    if ev[0] == "eof" and want["code"] == 1006:
+        return None
+    if ev[0] != "close":
+        return f"expected {close_wanted(want)}, got {describe_event(ev)}"
+    code, reason = ev[1], ev[2]
+    if code != want["code"]:
+        return f"expected {close_wanted(want)}, got {describe_event(ev)}"
+    if "reason" in want and reason != ctx.subst(want["reason"]):
+        return f"expected {close_wanted(want)}, got {describe_event(ev)}"
+    if "reason_regex" in want and not re.fullmatch(ctx.subst(want["reason_regex"], regex=True),
+                                                   reason, re.DOTALL):
+        return f"expected {close_wanted(want)}, got {describe_event(ev)}"
+    return None
+
+
+def close_wanted(want: dict) -> str:
+    if want["code"] == 1006:
+        return "the connection to end without a close frame (1006)"
+    extra = (f", reason {want['reason']!r}" if "reason" in want else
+             f", reason matching /{want['reason_regex']}/" if "reason_regex" in want else "")
+    return f"a close frame (code {want['code']}{extra})"
+
+
+def run_ws_step(ctx: Context, step: dict, kind: str) -> None:
+    spec = step[kind]
+    name = spec["name"]
+    if kind == "ws_open":
+        resp, conn = ws_open(ctx, spec)
+        expect = step.get("expect", {})
+        if "status" not in expect:
+            expect = {**expect, "status": 101}
+        problem = mismatch(ctx, expect, resp)
+        if conn is not None:
+            if problem:
+                conn.close_tcp()
+            else:
+                ctx.sockets[name] = conn
+        if problem:
+            raise StepFailure(problem)
+        return
+    conn = ctx.sockets[name]
+    if kind == "ws_send":
+        if "binary_base64" in spec:
+            data, binary = base64.b64decode(spec["binary_base64"]), True
+        elif "json" in spec:
+            data, binary = json.dumps(ctx.subst_json(spec["json"])).encode(), False
+        else:
+            data, binary = ctx.subst(spec["text"]).encode(), False
+        try:
+            conn.send_message(data * spec.get("repeat", 1), binary, spec.get("fragments", 1),
+                              stop_on_close=spec.get("may_disconnect", False))
+        except OSError as e:
+            if spec.get("may_disconnect"):  # the server closed (or reset) while this was sent
+                return
+            before = f"; before that: {describe_event(conn.ended)}" if conn.ended else ""
+            raise StepFailure(f"send failed ({type(e).__name__}: {e}){before}") from e
+    elif kind == "ws_expect":
+        timeout = spec.get("timeout_ms", WS_EXPECT_TIMEOUT_MS)
+        deadline = time.monotonic() + timeout / 1000
+        got = []
+        for i, want in enumerate(spec["messages"], 1):
+            ev = conn.recv_event(deadline)
+            problem = message_mismatch(ctx, want, ev)
+            if problem:
+                where = f"message {i} of {len(spec['messages'])}"
+                if ev is None:
+                    raise StepFailure(f"{where}: nothing within {timeout} ms")
+                raise StepFailure(f"{where}: {problem}")
+            got.append(ev)
+        for var, index in spec.get("save", {}).items():  # text, or base64 for binary
+            ev = got[index - 1]
+            ctx.vars[var] = ev[1] if ev[0] == "text" else base64.b64encode(ev[1]).decode()
+    elif kind == "ws_expect_none":
+        window = spec.get("window_ms", WS_NONE_WINDOW_MS)
+        ev = conn.recv_event(time.monotonic() + window / 1000)
+        if ev is not None:
+            raise StepFailure(f"expected nothing for {window} ms, got {describe_event(ev)}")
+    elif kind == "ws_close":
+        try:
+            conn.send_close(spec.get("code"), ctx.subst(spec.get("reason", "")))
+        except OSError as e:
+            raise StepFailure(f"cannot send the close frame ({type(e).__name__}: {e})") from e
+        timeout = spec.get("timeout_ms", WS_EXPECT_TIMEOUT_MS)
+        if spec["reply"] is None:  # the server must not answer within timeout_ms
+            ev = conn.recv_event(time.monotonic() + timeout / 1000)
+            conn.close_tcp()
+            del ctx.sockets[name]
+            if ev is not None:
+                raise StepFailure(f"expected no answer to the close frame for {timeout} ms, "
+                                  f"got {describe_event(ev)}")
+            return
+        wait_close(ctx, conn, spec["reply"], timeout)
+        conn.close_tcp()
+        del ctx.sockets[name]
+    elif kind == "ws_expect_close":
+        wait_close(ctx, conn, spec, spec.get("timeout_ms", WS_EXPECT_TIMEOUT_MS))
+        ev = conn.ended
+        if ev and ev[0] == "close":  # complete the closing handshake: echo the code (RFC 6455)
+            try:
+                conn.send_close(None if ev[1] == 1005 else ev[1], "")
+            except OSError:
+                pass
+        conn.close_tcp()
+        del ctx.sockets[name]
+    elif kind == "ws_drop":
+        conn.close_tcp(reset=spec.get("reset", False))
+        del ctx.sockets[name]
+
+
+def wait_close(ctx: Context, conn: WsConn, want: dict, timeout_ms: int) -> None:
+    """The next event must be the expected close (messages before it are a failure: a scenario
+    reads them with ws_expect first)."""
+    ev = conn.recv_event(time.monotonic() + timeout_ms / 1000)
+    problem = close_mismatch(ctx, want, ev)
+    if problem:
+        conn.close_tcp()
+        del ctx.sockets[conn.name]
+        raise StepFailure(problem + (f" within {timeout_ms} ms" if ev is None else ""))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -530,7 +1175,10 @@ def effective(step: dict, runtime: str) -> dict:
 
 def run_step(ctx: Context, step: dict) -> None:
     expect = step.get("expect", {})
-    if "request" in step:
+    ws_kind = next((k for k in WS_KINDS if k in step), None)
+    if ws_kind:
+        run_ws_step(ctx, step, ws_kind)
+    elif "request" in step:
         resp = do_request(ctx, step["request"])
         problem = mismatch(ctx, expect, resp)
         if problem:
@@ -538,18 +1186,24 @@ def run_step(ctx: Context, step: dict) -> None:
         save(ctx, step, resp)
     elif "poll" in step:
         poll = step["poll"]
-        every = poll.get("every_ms", POLL_EVERY_MS) / 1000
+        # every_ms: the wait between two requests; a list gives the successive waits, its last
+        # one repeating (to let an object go idle for longer than a runtime's idle timeout).
+        every = poll.get("every_ms", POLL_EVERY_MS)
+        gaps = every if isinstance(every, list) else [every]
         deadline = time.monotonic() + poll.get("deadline_ms", POLL_DEADLINE_MS) / 1000
+        attempt = 0
         while True:
             resp = do_request(ctx, poll["request"])
             problem = mismatch(ctx, expect, resp)
             if problem is None:
                 save(ctx, step, resp)
                 return
+            gap = gaps[min(attempt, len(gaps) - 1)] / 1000
+            attempt += 1
             if time.monotonic() >= deadline:
-                raise StepFailure(f"still after {poll.get('deadline_ms', POLL_DEADLINE_MS)} ms: "
-                                  f"{problem}")
-            time.sleep(every)
+                raise StepFailure(f"still after {poll.get('deadline_ms', POLL_DEADLINE_MS)} ms "
+                                  f"({attempt} requests): {problem}")
+            time.sleep(min(gap, max(0.0, deadline - time.monotonic())))
     else:
         run_concurrent(ctx, step)
 
@@ -625,6 +1279,18 @@ def multiset_check(what: str, want: list[str], got: list[str]) -> None:
 # ---------------------------------------------------------------------------------------------
 # Driver
 
+def step_label(step: dict) -> str:
+    """How a failure names the step: `GET /path`, `poll GET /path`, `ws_expect a`."""
+    for kind in WS_KINDS:
+        if kind in step:
+            spec = step[kind]
+            return f"{kind} {spec['name']}" + (f" {spec['path']}" if kind == "ws_open" else "")
+    req = (step.get("request") or step.get("poll", {}).get("request")
+           or step["concurrent"].get("request") or step["concurrent"]["requests"][0])
+    kind = "poll " if "poll" in step else ("concurrent " if "concurrent" in step else "")
+    return kind + describe(req)
+
+
 def run_scenario(args, name: str) -> str | None:
     """None on success, else the failure line."""
     folder = SCENARIOS / name
@@ -634,6 +1300,7 @@ def run_scenario(args, name: str) -> str | None:
         return f"setup: {e}"
     tmp = Path(tempfile.mkdtemp(prefix=f"duro-compat-{name}-"))
     server = None
+    ctx = None
     try:
         project = tmp / "project"
         shutil.copytree(folder, project)
@@ -651,13 +1318,10 @@ def run_scenario(args, name: str) -> str | None:
         ctx = Context(port=server.port)
         for i, step in enumerate(scenario["steps"], 1):
             step = effective(step, args.runtime)
-            req = (step.get("request") or step.get("poll", {}).get("request")
-                   or step["concurrent"].get("request") or step["concurrent"]["requests"][0])
-            kind = "poll " if "poll" in step else ("concurrent " if "concurrent" in step else "")
             try:
                 run_step(ctx, step)
             except StepFailure as e:
-                msg = f"step {i} ({kind}{describe(req)}): {e}"
+                msg = f"step {i} ({step_label(step)}): {e}"
                 try:  # a server that just crashed may take a moment to be reaped
                     server.proc.wait(timeout=0.5)
                 except subprocess.TimeoutExpired:
@@ -674,8 +1338,14 @@ def run_scenario(args, name: str) -> str | None:
     except SetupError as e:
         return f"setup: {e}"
     finally:
+        if ctx is not None:  # every WebSocket still open is closed before the server stops
+            for conn in ctx.sockets.values():
+                conn.finish()
+            ctx.sockets.clear()
         if server is not None:
-            server.stop()
+            uses_ws = any(k in step for step in scenario["steps"] for k in WS_KINDS)
+            server.stop(WS_WORKERD_STOP_S if uses_ws and args.runtime == "workerd"
+                        else STOP_TIMEOUT_S)
         shutil.rmtree(tmp, ignore_errors=True)
 
 
