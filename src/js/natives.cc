@@ -1037,7 +1037,14 @@ void wsPair(const FunctionCallbackInfo<Value>& info, ShardIsolate& js) {
 }
 
 void wsAccept(const FunctionCallbackInfo<Value>& info, ShardIsolate& js) {
-  socketArg(info, js)->accept(false, {});
+  std::shared_ptr<runtime::ObjectSocket> socket = socketArg(info, js);
+  if (socket->accepted()) {
+    if (socket->hibernatable()) {
+      throw JsThrow{JsThrow::kTypeError, "Can't accept() WebSocket after enabling hibernation."};
+    }
+    return;  // accept() twice is allowed
+  }
+  socket->accept(false, {});
 }
 
 void wsAcceptHibernatable(const FunctionCallbackInfo<Value>& info, ShardIsolate& js) {
@@ -1045,6 +1052,11 @@ void wsAcceptHibernatable(const FunctionCallbackInfo<Value>& info, ShardIsolate&
   std::shared_ptr<runtime::ObjectSocket> socket = socketArg(info, js, 1);
   if (hostOf(slot).socket(socket->id()) == nullptr) {
     throw JsThrow{JsThrow::kError, "This WebSocket belongs to another Durable Object."};
+  }
+  if (socket->accepted()) {
+    throw JsThrow{JsThrow::kError,
+                  "Cannot call `acceptWebSocket()` if the WebSocket was already accepted via "
+                  "`accept()`"};
   }
   std::vector<std::string> tags;
   if (info[2]->IsArray()) tags = keyList(info.GetIsolate(), info[2].As<Array>());
@@ -1065,7 +1077,13 @@ void wsSend(const FunctionCallbackInfo<Value>& info, ShardIsolate& js) {
 void wsClose(const FunctionCallbackInfo<Value>& info, ShardIsolate& js) {
   Isolate* isolate = info.GetIsolate();
   std::shared_ptr<runtime::ObjectSocket> socket = socketArg(info, js);
-  int code = info[1]->IsUndefined() ? 1000
+  if (!socket->accepted()) {
+    throw JsThrow{JsThrow::kTypeError,
+                  "You must call one of accept() or state.acceptWebSocket() on this WebSocket "
+                  "before sending messages."};
+  }
+  // No code: an empty close frame (the client sees 1005).
+  int code = info[1]->IsUndefined() ? 0
                                     : info[1]->Int32Value(isolate->GetCurrentContext()).FromMaybe(0);
   std::string reason = info[2]->IsUndefined() ? std::string() : toStd(isolate, info[2]);
   socket->close(code, std::move(reason));
@@ -1084,6 +1102,11 @@ void wsSetAttachment(const FunctionCallbackInfo<Value>& info, ShardIsolate& js) 
   std::shared_ptr<runtime::ObjectSocket> socket = socketArg(info, js);
   std::optional<std::string> bytes = serializeValue(js, info[1]);
   if (!bytes) throw JsPending{};
+  if (bytes->size() > WebSocket::kMaxAttachmentBytes) {
+    throw JsThrow{JsThrow::kError, "A WebSocket 'attachment' cannot be larger than 16384 bytes."
+                                   "'attachment' was " +
+                                       std::to_string(bytes->size()) + " bytes."};
+  }
   socket->setAttachment(std::move(*bytes));
 }
 
@@ -1100,6 +1123,14 @@ void wsGetAttachment(const FunctionCallbackInfo<Value>& info, ShardIsolate& js) 
 
 void wsTags(const FunctionCallbackInfo<Value>& info, ShardIsolate& js) {
   std::shared_ptr<runtime::ObjectSocket> socket = socketArg(info, js);
+  if (!socket->accepted()) {
+    throw JsThrow{JsThrow::kError,
+                  "you must call 'acceptWebSocket()' before attempting to access the tags of a "
+                  "WebSocket."};
+  }
+  if (!socket->hibernatable()) {
+    throw JsThrow{JsThrow::kError, "only hibernatable websockets can have tags."};
+  }
   Isolate* isolate = info.GetIsolate();
   std::vector<Local<Value>> tags;
   for (const std::string& tag : socket->tags()) tags.push_back(str(isolate, tag));

@@ -182,7 +182,23 @@ function rpcProperty(target, prop) {
 
 const kSocketId = Symbol("socketId");
 const kClientEnd = Symbol("clientEnd");
+const kBinaryType = Symbol("binaryType");
 const sockets = new Map();  // id -> WebSocket (server ends), until closed
+
+// Compatibility-date behaviour (set by init from the Worker's compatibility date and flags).
+let binaryTypeDefault = "blob";  // "arraybuffer" before 2026-03-17
+
+export function setCompatibility(options) {
+  binaryTypeDefault = options.binaryTypeBlob ? "blob" : "arraybuffer";
+}
+
+const utf8 = new TextEncoder();
+
+// The close codes an application may send (workerd's rule).
+function validCloseCode(code) {
+  return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) ||
+         (code >= 1016 && code <= 4999);
+}
 
 export class MessageEvent extends Event {
   constructor(type, init = {}) {
@@ -219,6 +235,13 @@ export class WebSocket extends EventTarget {
     super();
     this[kSocketId] = id;
     this[kClientEnd] = clientEnd;
+    this[kBinaryType] = binaryTypeDefault;
+  }
+  get binaryType() {
+    return this[kBinaryType];
+  }
+  set binaryType(value) {
+    if (value === "blob" || value === "arraybuffer") this[kBinaryType] = value;
   }
   accept() {
     if (this[kClientEnd]) throw new TypeError("The client end of a WebSocketPair cannot be accepted here.");
@@ -226,10 +249,29 @@ export class WebSocket extends EventTarget {
   }
   send(message) {
     if (this[kClientEnd]) throw new TypeError("The client end of a WebSocketPair cannot send here.");
+    if (typeof message !== "string" && !(message instanceof ArrayBuffer) && !ArrayBuffer.isView(message)) {
+      message = String(message);
+    }
     native.wsSend(this[kSocketId], message);
   }
   close(code, reason) {
     if (this[kClientEnd]) return;
+    if (code !== undefined) {
+      code = Number(code);
+      if (!validCloseCode(code)) {
+        throw new DOMException(`Invalid WebSocket close code: ${code}.`, "InvalidAccessError");
+      }
+    } else if (reason !== undefined) {
+      throw new DOMException("If you specify a WebSocket close reason, you must also specify a code.",
+                             "InvalidAccessError");
+    }
+    if (reason !== undefined) {
+      reason = String(reason);
+      if (utf8.encode(reason).byteLength > 123) {
+        throw new DOMException("WebSocket close reason must not be longer than 123 bytes when UTF-8 encoded.",
+                               "SyntaxError");
+      }
+    }
     native.wsClose(this[kSocketId], code, reason);
   }
   get readyState() {
@@ -292,7 +334,8 @@ export function deliverSocketEvent(instance, id, hibernatable, kind, a, b, c) {
     return instance.webSocketError?.(socket, new Error(a));
   }
   if (kind === "message") {
-    socket.dispatchEvent(new MessageEvent("message", { data: a }));
+    const data = typeof a !== "string" && socket[kBinaryType] === "blob" ? new Blob([a]) : a;
+    socket.dispatchEvent(new MessageEvent("message", { data }));
   } else if (kind === "close") {
     socket.dispatchEvent(new CloseEvent("close", { code: a, reason: b, wasClean: c }));
   } else {
@@ -304,8 +347,11 @@ export class WebSocketRequestResponsePair {
   #request;
   #response;
   constructor(request, response) {
-    if (typeof request !== "string" || typeof response !== "string") {
-      throw new TypeError("WebSocketRequestResponsePair takes two strings.");
+    if (typeof request !== "string") {
+      throw new TypeError("Failed to construct 'WebSocketRequestResponsePair': constructor parameter 1 is not of type 'string'.");
+    }
+    if (typeof response !== "string") {
+      throw new TypeError("Failed to construct 'WebSocketRequestResponsePair': constructor parameter 2 is not of type 'string'.");
     }
     this.#request = request;
     this.#response = response;
@@ -432,9 +478,19 @@ export class DurableObjectState {
   }
   acceptWebSocket(ws, tags = []) {
     if (!(ws instanceof WebSocket) || ws[kClientEnd]) {
-      throw new TypeError("acceptWebSocket() takes the server end of a WebSocketPair.");
+      throw new TypeError("Failed to execute 'acceptWebSocket' on 'DurableObjectState': parameter 1 is not of type 'WebSocket'.");
     }
-    native.wsAcceptHibernatable(this[kHandle], ws[kSocketId], [...tags].map(String));
+    if (!Array.isArray(tags)) {
+      throw new TypeError("Failed to execute 'acceptWebSocket' on 'DurableObjectState': parameter 2 is not of type 'Array'.");
+    }
+    const unique = [...new Set(tags.map(String))];
+    if (unique.length > 10) throw new Error("a Hibernatable WebSocket cannot have more than 10 tags");
+    for (const tag of unique) {
+      if (utf8.encode(tag).byteLength > 256) {
+        throw new Error(`"${tag}" is longer than the max tag length (256 characters).`);
+      }
+    }
+    native.wsAcceptHibernatable(this[kHandle], ws[kSocketId], unique);
   }
   getWebSockets(tag) {
     return native.wsList(this[kHandle], tag === undefined ? undefined : String(tag)).map(serverEnd);
@@ -449,7 +505,13 @@ export class DurableObjectState {
       return;
     }
     if (!(pair instanceof WebSocketRequestResponsePair)) {
-      throw new TypeError("setWebSocketAutoResponse() takes a WebSocketRequestResponsePair.");
+      throw new TypeError("Failed to execute 'setWebSocketAutoResponse' on 'DurableObjectState': parameter 1 is not of type 'WebSocketRequestResponsePair'.");
+    }
+    for (const [what, text] of [["Request", pair.request], ["Response", pair.response]]) {
+      const size = utf8.encode(text).byteLength;
+      if (size > 2048) {
+        throw new RangeError(`${what} cannot be larger than 2048 bytes. A ${what.toLowerCase()} of size ${size} was provided.`);
+      }
     }
     native.wsSetAutoResponse(this[kHandle], pair.request, pair.response);
   }
@@ -463,6 +525,13 @@ export class DurableObjectState {
     return ms === null ? null : new Date(ms);
   }
   setHibernatableWebSocketEventTimeout(ms) {
+    if (ms !== undefined && ms !== null) {
+      ms = Number(ms);
+      if (ms < 0) {
+        throw new TypeError("The value cannot be converted because it is negative and this API expects a positive number.");
+      }
+      if (ms > 604800000) throw new Error("Event timeout should not exceed 604800000 ms.");
+    }
     native.wsSetEventTimeout(this[kHandle], ms);
   }
   getHibernatableWebSocketEventTimeout() {

@@ -48,6 +48,11 @@ struct ScriptOptions {
   std::chrono::milliseconds cpuLimit{30000};
 };
 
+// Whether behaviour Cloudflare ties to a compatibility date is on: from `sinceDate`, unless the
+// Worker sets `disableFlag`; before it, only if the Worker sets `enableFlag`.
+bool compatibilityEnabled(const ScriptOptions& options, std::string_view sinceDate,
+                          std::string_view enableFlag, std::string_view disableFlag);
+
 class Script {
  public:
   explicit Script(ScriptOptions options) : options_(std::move(options)) {}

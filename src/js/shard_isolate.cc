@@ -21,6 +21,7 @@
 //     object is reset (ObjectState::abort), so its heap can be collected.
 #include "js/shard_isolate.h"
 
+#include <algorithm>
 #include <cmath>
 #include <condition_variable>
 #include <cstring>
@@ -267,6 +268,14 @@ Status ShardIsolate::validate(const std::shared_ptr<const Script>& script) {
   }
 }
 
+bool compatibilityEnabled(const ScriptOptions& options, std::string_view sinceDate,
+                          std::string_view enableFlag, std::string_view disableFlag) {
+  const auto& flags = options.compatibilityFlags;
+  if (std::find(flags.begin(), flags.end(), disableFlag) != flags.end()) return false;
+  if (std::find(flags.begin(), flags.end(), enableFlag) != flags.end()) return true;
+  return !options.compatibilityDate.empty() && options.compatibilityDate >= sinceDate;
+}
+
 uint32_t ShardIsolate::namespaceIndexOf(const std::string& binding) const {
   const auto& classes = script_->options().classes;
   for (size_t i = 0; i < classes.size() && i < namespaces_.size(); ++i) {
@@ -369,6 +378,19 @@ void ShardIsolate::load() {
       throw Error(Status::internal("initializing the bindings failed: " +
                                    describe(tryCatch.Exception()).message));
     }
+  }
+
+  // Behaviour tied to the compatibility date (and flags that override it).
+  {
+    const ScriptOptions& o = script_->options();
+    Local<Object> compat = Object::New(isolate_);
+    (void)compat->Set(context, name("binaryTypeBlob"),
+                      v8::Boolean::New(isolate_, compatibilityEnabled(o, "2026-03-17",
+                                                                      "websocket_standard_binary_type",
+                                                                      "no_websocket_standard_binary_type")));
+    Local<Value> args[] = {compat};
+    (void)checked(runtimeExport("setCompatibility").As<Function>()->Call(
+        context, v8::Undefined(isolate_), 1, args));
   }
 
   // Globals defined by runtime.js (WebSockets and their events).
