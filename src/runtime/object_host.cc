@@ -100,7 +100,9 @@ WebSocketPair ObjectHost::acceptWebSocket(std::vector<std::string> tags) {
 
 std::vector<std::shared_ptr<WebSocket>> ObjectHost::getWebSockets(std::optional<std::string> tag) {
   std::vector<std::shared_ptr<WebSocket>> out;
-  for (const auto& socket : sockets_) {
+  // Newest first, as workerd lists them.
+  for (auto it = sockets_.rbegin(); it != sockets_.rend(); ++it) {
+    const auto& socket = *it;
     if (!socket->hibernatable() || socket->state() == WebSocket::State::kClosed) continue;
     if (tag) {
       const auto& tags = socket->tags();
