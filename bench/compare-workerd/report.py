@@ -5,8 +5,8 @@
 
 results.tsv: one line per (scenario, runtime), tab-separated:
     KIND NAME RUNTIME STATUS key=value...
-KIND is row (a wrk row) or memory; STATUS is ok, invalid (ran, but errors: see note) or failed
-(did not run). Exit status 0 when every requested runtime has a valid figure for every scenario
+KIND is row (a wrk row), ws (a ws-driver row), memory or wshold (RSS per hibernated WebSocket);
+STATUS is ok, invalid (ran, but errors: see note) or failed (did not run). Exit status 0 when every requested runtime has a valid figure for every scenario
 in the file, else 1.
 """
 import argparse
@@ -14,13 +14,19 @@ import statistics
 import sys
 
 ROWS = {  # name -> (label, target ratio duro/workerd, at least)
-    "stateless": ("stateless (Worker only, no object)", 2.0),
-    "hot": ("hot: 1 object, get + put", 5.0),
-    "spread-1000": ("spread: 1,000 objects, get + put", 5.0),
-    "read": ("read: 1 object, get only", 5.0),
-    "limiter": ("limiter: 1,000 keys + 1 hot, get + put", 5.0),
+    "stateless": ("stateless (Worker only, no object), req/s", 2.0),
+    "hot": ("hot: 1 object, get + put, req/s", 5.0),
+    "spread-1000": ("spread: 1,000 objects, get + put, req/s", 5.0),
+    "read": ("read: 1 object, get only, req/s", 5.0),
+    "limiter": ("limiter: 1,000 keys + 1 hot, get + put, req/s", 5.0),
+}
+WS_ROWS = {  # name -> (label, target ratio duro/workerd, at least); figure: "rate"
+    "ws-echo-1": ("ws echo: 1 connection, msg/s", 2.0),
+    "ws-echo-64": ("ws echo: 64 connections, msg/s", 2.0),
+    "ws-fanout-1000": ("ws fan-out: 1,000 listeners, deliveries/s", 2.0),
 }
 MEMORY_TARGET = 0.1  # duro's KB per loaded object at most this share of workerd's
+WS_HOLD_TARGET = 4096  # duro's bytes of RSS per hibernated WebSocket connection, at most
 
 
 def parse(path):
@@ -57,7 +63,7 @@ def parse(path):
         for k in set().union(*(v.keys() for v in pool)):
             xs = [num(v, k) for v in pool]
             xs = sorted(x for x in xs if x is not None)
-            if xs and k not in ("round", "count"):
+            if xs and k not in ("round", "count", "connections", "rooms", "window"):
                 merged[k] = str(statistics.median(xs))
         merged["runs"] = str(len(group))
         merged["note"] = "; ".join(sorted({v.get("note", "") for v in group} - {""}))
@@ -121,16 +127,30 @@ def main() -> int:
             return state
         return fmt(x, digits) + (" (INVALID)" if state == "invalid" else "")
 
-    header = ["scenario", "duro req/s", "duro p99 ms", "workerd req/s", "workerd p99 ms",
+    header = ["scenario", "duro", "duro p99 ms", "workerd", "workerd p99 ms",
               "duro/workerd", "target", "result"]
     table = []
     for name in order:
-        if name in ROWS:
-            label, target = ROWS[name]
-            ratio, result = verdict(name, "rps", target, True)
-            table.append([label, cell(name, "duro", "rps", 0), cell(name, "duro", "p99_ms", 2),
-                          cell(name, "workerd", "rps", 0), cell(name, "workerd", "p99_ms", 2),
+        if name in ROWS or name in WS_ROWS:
+            label, target = ROWS.get(name) or WS_ROWS[name]
+            key = "rps" if name in ROWS else "rate"
+            ratio, result = verdict(name, key, target, True)
+            table.append([label, cell(name, "duro", key, 0), cell(name, "duro", "p99_ms", 2),
+                          cell(name, "workerd", key, 0), cell(name, "workerd", "p99_ms", 2),
                           "-" if ratio is None else f"{ratio:.2f}", f">= {target:g}", result])
+        elif name == "ws-hold":
+            d, dstate = figure(name, "duro", "bytes_per_conn")
+            if dstate or d is None:
+                result = "NOT MEASURED" + (f" (duro {dstate})" if dstate else "")
+            else:
+                result = "met" if d <= WS_HOLD_TARGET else "NOT MET"
+            w, wstate = figure(name, "workerd", "bytes_per_conn")
+            ratio = d / w if d is not None and w and not dstate and not wstate else None
+            table.append(["memory per hibernated WebSocket (B)",
+                          cell(name, "duro", "bytes_per_conn", 0), "",
+                          cell(name, "workerd", "bytes_per_conn", 0), "",
+                          "-" if ratio is None else f"{ratio:.3f}",
+                          f"<= {WS_HOLD_TARGET} B", result])
         elif name == "memory":
             ratio, result = verdict(name, "kb_per_object", MEMORY_TARGET, False)
             table.append(["memory per loaded object (KB)", cell(name, "duro", "kb_per_object", 1),
@@ -157,10 +177,35 @@ def main() -> int:
                      "RSS after MiB", "RSS peak MiB", "KB/object", "CPU ms/object",
                      "to exit", "SIGTERM to exit s", "disk fsync/s", "note"]
     memory = []
+    ws_header = ["scenario", "round", "runtime", "status", "rate/s", "msg/s", "p50 ms", "p90 ms",
+                 "p99 ms", "max ms", "connections", "rooms", "connect s", "server CPU %",
+                 "errors", "note"]
+    ws_details = []
+    hold_header = ["runtime", "status", "connections", "objects", "connect s", "RSS before MiB",
+                   "RSS awake MiB", "RSS hibernated MiB", "B/connection", "woke new instance",
+                   "wait s", "note"]
+    hold = []
     for v in runs:
         name, runtime = v["name"], v["runtime"]
         if runtime in runtimes:
-            if v["kind"] == "row":
+            if v["kind"] == "ws":
+                fan = name == "ws-fanout-1000"
+                ws_details.append([name, v.get("round", "1"), runtime, v["status"],
+                                   fmt(num(v, "rate")),
+                                   fmt(num(v, "msg_rate") if fan else num(v, "rate")),
+                                   fmt(num(v, "p50_ms"), 3), fmt(num(v, "p90_ms"), 3),
+                                   fmt(num(v, "p99_ms"), 3), fmt(num(v, "max_ms"), 1),
+                                   v.get("connections", "-") or "-", v.get("rooms", "-") or "-",
+                                   fmt(num(v, "connect_s"), 2), fmt(num(v, "server_cpu_pct")),
+                                   fmt(num(v, "errors")), v.get("note", "")])
+            elif v["kind"] == "wshold":
+                mib = lambda k: fmt(None if num(v, k) is None else num(v, k) / 1024, 1)
+                hold.append([runtime, v["status"], fmt(num(v, "connections")),
+                             fmt(num(v, "rooms")), fmt(num(v, "connect_s"), 2),
+                             mib("rss_before_kb"), mib("rss_connected_kb"), mib("rss_held_kb"),
+                             fmt(num(v, "bytes_per_conn")), fmt(num(v, "rehydrated")),
+                             v.get("wait_s", "-"), v.get("note", "")])
+            elif v["kind"] == "row":
                 requests = num(v, "requests")
                 s429 = num(v, "s429")
                 share = (f" ({100 * s429 / requests:.1f}%)"
@@ -208,9 +253,15 @@ def main() -> int:
     if details:
         print()
         print(text_table(detail_header, details))
+    if ws_details:
+        print()
+        print(text_table(ws_header, ws_details))
     if memory:
         print()
         print(text_table(memory_header, memory))
+    if hold:
+        print()
+        print(text_table(hold_header, hold))
 
     m = meta.get
     lines = [
@@ -238,15 +289,38 @@ def main() -> int:
         "",
         md_table(header, table),
         "",
-        "ratio = duro / workerd (req/s; KB and ms per object)"
+        "ratio = duro / workerd (req/s, messages/s, deliveries/s; KB and ms per object; B per "
+        "connection)"
         + (f"; figures are medians over {rounds} rounds" if rounds > 1 else "")
-        + ". p99 is wrk's (corrected for coordinated omission, so a few stalls dominate it on "
-        "this shared machine).",
+        + ". p99 of the HTTP rows is wrk's (corrected for coordinated omission, so a few stalls "
+        "dominate it on this shared machine); of the WebSocket rows, ws-driver's own per-message "
+        "round trips (echo) or send-to-last-listener times (fan-out).",
     ]
+    if ws_details:
+        lines += [
+            "", "## WebSocket rows", "",
+            f"`{m('ws_driver')}` (bench/ws_driver.cc, {m('ws_threads')} thread(s)): "
+            f"{m('ws_warmup')} s warm-up, then {m('seconds')} s measured; 64-byte text "
+            "messages; routes /ws/echo/<room> and /ws/room/<room> of the bench Worker (Hibernation "
+            "API). Echo: each connection in a closed loop (send, wait for the echo). Fan-out: "
+            "1,000 listeners and one sender in one room; the object sends every message to all "
+            "1,001 sockets; rate/s = messages x listeners per second, latency = send to the last "
+            "listener's receipt. Server CPU % = the server's CPU time over the run's wall time "
+            "(200 = both cores).",
+            "", md_table(ws_header, ws_details)]
     if details:
         lines += ["", "## Rows", "", md_table(detail_header, details)]
     if memory:
         lines += ["", "## Memory and creation cost", "", md_table(memory_header, memory)]
+    if hold:
+        lines += [
+            "", "## Memory per hibernated WebSocket connection", "",
+            "ws-driver --mode hold opens the connections (/ws/hold/<room>, each probes its object "
+            "once), waits for the objects to hibernate, and the server's RSS is read; then every "
+            "connection probes again and must find a newly constructed object. B/connection = "
+            f"(RSS hibernated - RSS before) / connections. duro ran with "
+            f"`{m('ws_hold_duro_flags')}`.",
+            "", md_table(hold_header, hold)]
     with open(args.markdown, "w") as f:
         f.write("\n".join(lines) + "\n")
     return 0 if complete else 1

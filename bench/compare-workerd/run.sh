@@ -9,8 +9,11 @@
 # row's objects (rows over many keys: one request per key, create_objects.py), warm up 2 s, probe
 # the disk (fsync_probe.py, 0.5 s: the shared disk has slow episodes), run
 # `wrk -t2 -c<connections> -d<seconds>s --latency` (wrk/route.lua), stop it (SIGTERM, SIGKILL
-# after a timeout), delete its data. Rows: stateless, hot, spread-1000, read, limiter. Then, per
-# runtime, a fresh server gets N new objects (create_objects.py): RSS and CPU time per object.
+# after a timeout), delete its data. Rows: stateless, hot, spread-1000, read, limiter. WebSocket
+# rows (ws-echo-1, ws-echo-64, ws-fanout-1000) run bench/ws_driver.cc (`ws-driver`) instead of wrk
+# against the Worker's /ws/* routes. Then, per runtime, a fresh server gets N new objects
+# (create_objects.py): RSS and CPU time per object; and (duro only by default) ws-hold: RSS per
+# hibernated WebSocket connection.
 # Prints a table with the ratios duro/workerd against the targets and writes it as Markdown to
 # bench/results/compare-workerd-<date>.md.
 #
@@ -27,7 +30,23 @@
 #   CW_OBJECTS_DURO        the same for duro only (default CW_OBJECTS; duro must handle 100000)
 #   CW_CREATE_CONCURRENCY  connections of the creating client (default: connections)
 #   CW_CREATE_TIME_LIMIT   seconds allowed for the creation (default 600)
-#   CW_ROWS                a subset of rows, e.g. "stateless hot" (default: all, plus "memory")
+#   CW_ROWS                a subset of rows, e.g. "stateless hot" (default: all, plus "memory"
+#                          and "ws-hold")
+#   WS_DRIVER_BIN          the WebSocket load driver (default build-release/bench/ws-driver, built
+#                          with duro or alone: cmake --build build-release --target ws-driver)
+#   CW_WS_THREADS          ws-driver threads (default 2, like wrk -t2 in the HTTP rows)
+#   CW_WS_ECHO64_ROOMS     rooms of the ws-echo-64 row: 64 (default: one object per connection) or
+#                          1 (all 64 connections on one object)
+#   CW_WS_FANOUT_WINDOW    broadcasts in flight in ws-fanout-1000 (default 1: the next message
+#                          leaves once all 1,000 listeners received the previous one)
+#   CW_WS_HOLD             connections of the ws-hold part (default 5000)
+#   CW_WS_HOLD_ROOMS       objects they are spread over (default 50, i.e. 100 per object)
+#   CW_WS_HOLD_RUNTIMES    runtimes of the ws-hold part (default "duro"; "duro workerd" adds
+#                          workerd's figure for context)
+#   CW_WS_HOLD_DURO_FLAGS  extra duro flags for ws-hold (default "--idle-timeout-ms 1000": the
+#                          objects hibernate 1 s after their last message)
+#   CW_WS_HOLD_WAIT_DURO   seconds from the last probe to the RSS reading (default 5)
+#   CW_WS_HOLD_WAIT_WORKERD  the same for workerd (default 20: it evicts after ~10 s idle)
 #   CW_REPEAT              rounds of the rows (default 1); the table shows each figure's median
 #                          over the rounds (the memory part runs once, after them)
 #   CW_START_TIMEOUT       seconds a runtime may take to answer after start (default 60)
@@ -49,15 +68,26 @@ create_concurrency="${CW_CREATE_CONCURRENCY:-$connections}"
 create_time_limit="${CW_CREATE_TIME_LIMIT:-600}"
 start_timeout="${CW_START_TIMEOUT:-60}"
 stop_timeout="${CW_STOP_TIMEOUT:-60}"
-rows="${CW_ROWS:-stateless hot spread-1000 read limiter memory}"
+rows="${CW_ROWS:-stateless hot spread-1000 read limiter ws-echo-1 ws-echo-64 ws-fanout-1000 memory ws-hold}"
 repeat="${CW_REPEAT:-1}"
 round=1
 duro_flags="${DURO_FLAGS:-}"
 duro_memory_flags="${CW_DURO_MEMORY_FLAGS---idle-timeout-ms 600000}"
 wrk_threads=2
+ws_threads="${CW_WS_THREADS:-2}"
+ws_echo64_rooms="${CW_WS_ECHO64_ROOMS:-64}"
+ws_fanout_window="${CW_WS_FANOUT_WINDOW:-1}"
+ws_hold="${CW_WS_HOLD:-5000}"
+ws_hold_rooms="${CW_WS_HOLD_ROOMS:-50}"
+ws_hold_runtimes="${CW_WS_HOLD_RUNTIMES:-duro}"
+ws_hold_duro_flags="${CW_WS_HOLD_DURO_FLAGS---idle-timeout-ms 1000}"
+ws_hold_wait_duro="${CW_WS_HOLD_WAIT_DURO:-5}"
+ws_hold_wait_workerd="${CW_WS_HOLD_WAIT_WORKERD:-20}"
+ws_warmup=2
 
 for n in "$duration" "$connections" "$threads" "$objects" "$objects_duro" "$create_concurrency" \
-  "$repeat"; do
+  "$repeat" "$ws_threads" "$ws_echo64_rooms" "$ws_fanout_window" "$ws_hold" "$ws_hold_rooms" \
+  "$ws_hold_wait_duro" "$ws_hold_wait_workerd"; do
   [[ "$n" =~ ^[1-9][0-9]*$ ]] || { echo "run.sh: expected a positive integer, got '$n'" >&2; exit 2; }
 done
 for rt in $runtimes; do
@@ -323,6 +353,193 @@ run_row() {
   done
 }
 
+# ws_order: the runtimes in this row's order (alternating between rows) in $order; advances
+# row_index.
+ws_order() {
+  read -ra order <<<"$runtimes"
+  if [ $((row_index % 2)) -eq 1 ] && [ ${#order[@]} -eq 2 ]; then order=("${order[1]}" "${order[0]}"); fi
+  row_index=$((row_index + 1))
+}
+
+# rss_tree_kb PID: VmRSS of PID and its descendants (create_objects.py's reading).
+rss_tree_kb() {
+  python3 -c 'import sys; sys.path.insert(0, sys.argv[1]); import create_objects as c
+print(c.rss_kb(c.process_tree(int(sys.argv[2]))))' "$here" "$1"
+}
+
+# run_ws_row NAME: one WebSocket row (ws-driver) on every runtime.
+run_ws_row() {
+  local name="$1" args=()
+  case "$name" in
+    ws-echo-1) args=(--mode echo --connections 1 --room-prefix e1-) ;;
+    ws-echo-64) args=(--mode echo --connections 64 --rooms "$ws_echo64_rooms" --room-prefix e64-) ;;
+    ws-fanout-1000) args=(--mode fanout --connections 1000 --window "$ws_fanout_window"
+      --room-prefix fan-) ;;
+  esac
+  local order rt
+  ws_order
+  for rt in "${order[@]}"; do
+    local why="${broken[$rt]:-${ws_broken}}"
+    if [ -n "$why" ]; then
+      printf '  %-14s %-8s skipped: %s\n' "$name" "$rt" "$why"
+      record ws "$name" "$rt" failed "note=$why"
+      continue
+    fi
+    if ! start_runtime "$rt" "$name"; then
+      printf '  %-14s %-8s FAILED: %s\n' "$name" "$rt" "${broken[$rt]}"
+      record ws "$name" "$rt" failed "note=${broken[$rt]}"
+      continue
+    fi
+    local problems="" got path line="" rc=0
+    # Without an upgrade the routes answer 426 (and no object is involved).
+    for path in /ws/echo/smoke /ws/room/smoke; do
+      got="$(get "$path")"
+      [[ "$got" =~ ^426\  ]] || problems+="GET $path (no upgrade) gave '$got', expected 426; "
+    done
+    local cpu0 cpu1 t0 t1 server_cpu=""
+    if [ -z "$problems" ]; then
+      cpu0="$(cpu_ms "$pid")"; t0="$(date +%s%N)"
+      run_child "$rt_dir/ws.txt" "$ws_driver" "${args[@]}" --port "$port" --duration "$duration" \
+        --warmup "$ws_warmup" --threads "$ws_threads" 2>"$rt_dir/ws.err" || rc=$?
+      cpu1="$(cpu_ms "$pid")"; t1="$(date +%s%N)"
+      [ -z "$cpu0" ] || [ -z "$cpu1" ] ||
+        server_cpu="$(awk -v c="$((cpu1 - cpu0))" -v t="$(((t1 - t0) / 1000000))" 'BEGIN {printf "%.0f", 100 * c / t}')"
+      line="$(grep '^RESULT' "$rt_dir/ws.txt" || true)"
+      if [ -z "$line" ]; then
+        problems+="no RESULT line from ws-driver (exit $rc): $(tail -n 3 "$rt_dir/ws.err" | tr '\n' ' '); "
+      elif [ "$rc" -ne 0 ]; then
+        problems+="ws-driver: $(field errors "$line") errors: $(grep '^  error:' "$rt_dir/ws.err" | head -n 3 | sed 's/^  error: //' | tr '\n' ';' | sed 's/;$//; s/;/; /g'); "
+        [ "$(field errors "$line")" != 0 ] || problems+="nothing measured; "
+      fi
+    fi
+    if [ -n "$problems" ]; then
+      problems="${problems%; }"
+      if ! alive "$pid"; then problems+="; the server exited"; fi
+      printf '  %-14s %-8s INVALID: %s\n' "$name" "$rt" "$problems"
+      tail -n 10 "$rt_dir/log" | sed 's/^/      log: /'
+    fi
+    stop_runtime
+    if [ -n "$line" ] && [ "$(field connected "$line")" != 0 ]; then
+      printf '  %-14s %-8s %10.0f %s/s  p50 %7.3f ms  p99 %8.3f ms  max %8.3f ms  %s connections (%s open)  errors %s  server CPU %s%%\n' \
+        "$name" "$rt" "$(field rate "$line")" \
+        "$([ "$(field mode "$line")" = fanout ] && echo deliveries || echo msg)" \
+        "$(field p50_ms "$line")" "$(field p99_ms "$line")" "$(field max_ms "$line")" \
+        "$(field connections "$line")$(field listeners "$line")" "$(field connected "$line")" \
+        "$(field errors "$line")" "${server_cpu:-?}"
+    fi
+    local status=ok
+    [ -z "$problems" ] || status=invalid
+    record ws "$name" "$rt" "$status" "rate=$(field rate "$line")" \
+      "msg_rate=$(field msg_rate "$line")" "p50_ms=$(field p50_ms "$line")" \
+      "p90_ms=$(field p90_ms "$line")" "p99_ms=$(field p99_ms "$line")" \
+      "max_ms=$(field max_ms "$line")" "messages=$(field messages "$line")" \
+      "deliveries=$(field deliveries "$line")" \
+      "connections=$(field connections "$line")$(field listeners "$line")" \
+      "rooms=$(field rooms "$line")" "window=$(field window "$line")" \
+      "connect_s=$(field connect_s "$line")" "errors=$(field errors "$line")" \
+      "server_cpu_pct=$server_cpu" "note=$problems"
+  done
+}
+
+# run_ws_hold: RSS per hibernated WebSocket connection (CW_WS_HOLD_RUNTIMES, default duro only).
+# A fresh server; a short echo run to warm the WebSocket path up (its objects hibernate too);
+# RSS; then ws-driver --mode hold opens the connections (each probes its object once), waits for
+# the objects to hibernate and prints READY; RSS again; SIGUSR1 makes it probe every connection
+# once more: each must answer, and from a newly constructed object (else the objects had not
+# hibernated and the row is INVALID).
+run_ws_hold() {
+  local order rt
+  ws_order
+  for rt in "${order[@]}"; do
+    [[ " $ws_hold_runtimes " == *" $rt "* ]] || continue
+    local flags=() wait_s="$ws_hold_wait_workerd"
+    if [ "$rt" = duro ]; then
+      # shellcheck disable=SC2206  # a list of flags
+      flags=($ws_hold_duro_flags)
+      wait_s="$ws_hold_wait_duro"
+    fi
+    local why="${broken[$rt]:-${ws_broken}}"
+    if [ -n "$why" ]; then
+      printf '  %-14s %-8s skipped: %s\n' ws-hold "$rt" "$why"
+      record wshold ws-hold "$rt" failed "connections=$ws_hold" "note=$why"
+      continue
+    fi
+    if ! start_runtime "$rt" ws-hold "${flags[@]}"; then
+      printf '  %-14s %-8s FAILED: %s\n' ws-hold "$rt" "${broken[$rt]}"
+      record wshold ws-hold "$rt" failed "connections=$ws_hold" "note=${broken[$rt]}"
+      continue
+    fi
+    local problems="" line="" rc=0 before="" connected_kb="" held="" per_conn=""
+    if ! run_child "$rt_dir/warm.txt" "$ws_driver" --mode echo --port "$port" --connections 4 \
+      --duration 0.5 --warmup 0 --room-prefix warm- 2>"$rt_dir/warm.err"; then
+      problems="the warm-up echo run failed: $(grep '^  error:' "$rt_dir/warm.err" | head -n 2 | sed 's/^  error: //' | tr '\n' ';' | sed 's/;$//; s/;/; /g'); "
+    fi
+    if [ -z "$problems" ]; then
+      sleep "$wait_s"
+      before="$(rss_tree_kb "$pid")"
+      "$ws_driver" --mode hold --port "$port" --connections "$ws_hold" --rooms "$ws_hold_rooms" \
+        --room-prefix hold- --hold-seconds "$wait_s" --hold-max 600 --timeout 60 \
+        --connect-timeout "$create_time_limit" >"$rt_dir/hold.txt" 2>"$rt_dir/hold.err" &
+      child=$!
+      local deadline=$((SECONDS + create_time_limit + ${wait_s%.*} + 60))
+      while alive "$child" && ! grep -q '^READY' "$rt_dir/hold.txt"; do
+        if [ -z "$connected_kb" ] && grep -q '^CONNECTED' "$rt_dir/hold.txt"; then
+          connected_kb="$(rss_tree_kb "$pid")"
+        fi
+        [ $SECONDS -lt $deadline ] || break
+        sleep 0.1
+      done
+      if grep -q '^READY' "$rt_dir/hold.txt"; then
+        held="$(rss_tree_kb "$pid")"
+        kill -USR1 "$child" 2>/dev/null || true
+      else
+        problems+="ws-driver did not report READY; "
+        kill -TERM "$child" 2>/dev/null || true
+      fi
+      wait "$child" || rc=$?
+      child=""
+      line="$(grep '^RESULT' "$rt_dir/hold.txt" || true)"
+      if [ -z "$line" ]; then
+        problems+="no RESULT line from ws-driver (exit $rc): $(tail -n 3 "$rt_dir/hold.err" | tr '\n' ' '); "
+      else
+        [ "$rc" -eq 0 ] || problems+="ws-driver: $(field errors "$line") errors: $(grep '^  error:' "$rt_dir/hold.err" | head -n 3 | sed 's/^  error: //' | tr '\n' ';' | sed 's/;$//; s/;/; /g'); "
+        local rehydrated
+        rehydrated="$(field rehydrated "$line")"
+        [ "$rehydrated" = "$ws_hold" ] ||
+          problems+="only ${rehydrated:-0} of $ws_hold connections found their object constructed anew after the wait: not every object had hibernated; "
+      fi
+      if [ -n "$held" ] && [ -n "$before" ]; then
+        per_conn="$(awk -v a="$before" -v b="$held" -v n="$ws_hold" 'BEGIN {printf "%.0f", (b - a) * 1024 / n}')"
+        # RSS moves by a MiB or so on its own (caches, the heap's GC): a smaller growth says nothing.
+        [ $((held - before)) -ge 1024 ] ||
+          problems+="RSS grew by $((held - before)) KiB only, within its own noise: use more connections (CW_WS_HOLD); "
+      fi
+    fi
+    if [ -n "$problems" ]; then
+      problems="${problems%; }"
+      if ! alive "$pid"; then problems+="; the server exited"; fi
+      printf '  %-14s %-8s INVALID: %s\n' ws-hold "$rt" "$problems"
+      tail -n 10 "$rt_dir/log" | sed 's/^/      log: /'
+    fi
+    stop_runtime
+    if [ -n "$per_conn" ]; then
+      printf '  %-14s %-8s %s connections on %s objects (opened in %s s): RSS %.1f -> %.1f MiB awake -> %.1f MiB after %s s idle: %s B per hibernated connection; %s of them woke a new instance\n' \
+        ws-hold "$rt" "$ws_hold" "$ws_hold_rooms" "$(field connect_s "$line")" \
+        "$(awk -v k="$before" 'BEGIN {print k / 1024}')" \
+        "$(awk -v k="${connected_kb:-0}" 'BEGIN {print k / 1024}')" \
+        "$(awk -v k="$held" 'BEGIN {print k / 1024}')" "$wait_s" "$per_conn" \
+        "$(field rehydrated "$line")"
+    fi
+    local status=ok
+    [ -z "$problems" ] || status=invalid
+    record wshold ws-hold "$rt" "$status" "connections=$ws_hold" "rooms=$ws_hold_rooms" \
+      "rss_before_kb=$before" "rss_connected_kb=$connected_kb" "rss_held_kb=$held" \
+      "bytes_per_conn=$per_conn" "connect_s=$(field connect_s "$line")" \
+      "verified=$(field verified "$line")" "rehydrated=$(field rehydrated "$line")" \
+      "errors=$(field errors "$line")" "wait_s=$wait_s" "note=$problems"
+  done
+}
+
 # run_memory: N new objects per runtime on a fresh server.
 run_memory() {
   local order rt
@@ -420,6 +637,27 @@ if [[ " $runtimes " == *" duro "* ]]; then
   fi
 fi
 
+# The WebSocket driver, when a ws-* row is asked for.
+ws_driver="" ws_broken=""
+if [[ " $rows " == *" ws-"* ]]; then
+  if [ -n "${WS_DRIVER_BIN:-}" ]; then
+    ws_driver="$WS_DRIVER_BIN"
+  else
+    ws_driver=build-release/bench/ws-driver
+    if [ -f build-release/build.ninja ]; then
+      cmake --build build-release --target ws-driver >"$work/ws-build.log" 2>&1 || true
+    else
+      echo "building ws-driver (DURO_BUILD_DIR=build-release tools/build.sh Release)..."
+      DURO_BUILD_DIR=build-release bash tools/build.sh Release >"$work/ws-build.log" 2>&1 || true
+    fi
+  fi
+  if [ ! -x "$ws_driver" ]; then
+    echo "ws-driver: $ws_driver is not an executable (its build's last lines:)"
+    tail -n 15 "$work/ws-build.log" 2>/dev/null | sed 's/^/    /'
+    ws_broken="no ws-driver"
+  fi
+fi
+
 commit="$(git describe --always --dirty 2>/dev/null || echo unknown)"
 fs="$(df -PT "$work" | awk 'NR==2 {print $1 " (" $2 ")"}')"
 echo "duro vs workerd: $(nproc) cores shared by the servers and the load; ${duration} s per row" \
@@ -427,6 +665,8 @@ echo "duro vs workerd: $(nproc) cores shared by the servers and the load; ${dura
 echo "  duro:    ${duro_bin:-not run} ($duro_version), serve --threads $threads $duro_flags"
 echo "  workerd: ${workerd_bin:-not run} ($workerd_version)"
 echo "  data dirs on $fs, one fresh data dir per run, removed after it"
+[ -z "$ws_driver" ] || echo "  WebSocket rows: ${ws_driver} (--threads $ws_threads), ${ws_warmup} s" \
+  "warm-up, then ${duration} s; 64-byte text messages; latencies from its own per-message timings"
 echo "  durability: both acknowledge a write only once it is on disk (workerd: SQLite WAL with" \
   "synchronous=FULL, one fsync per write; duro: group commit, one fdatasync per shard covering" \
   "every commit since the last)"
@@ -435,16 +675,22 @@ echo
 for row in $rows; do
   case "$row" in
     stateless | hot | spread-1000 | read | limiter | memory) ;;
+    ws-echo-1 | ws-echo-64 | ws-fanout-1000 | ws-hold) ;;
     *) echo "run.sh: CW_ROWS: unknown row '$row'" >&2; exit 2 ;;
   esac
 done
 for round in $(seq 1 "$repeat"); do
   [ "$repeat" -eq 1 ] || echo "round $round of $repeat"
   for row in $rows; do
-    [ "$row" = memory ] || run_row "$row"
+    case "$row" in
+      memory | ws-hold) ;;
+      ws-*) run_ws_row "$row" ;;
+      *) run_row "$row" ;;
+    esac
   done
 done
 [[ " $rows " != *" memory "* ]] || run_memory
+[[ " $rows " != *" ws-hold "* ]] || run_ws_hold
 
 mkdir -p bench/results
 md="bench/results/compare-workerd-$(date +%Y-%m-%d-%H%M%S).md"
@@ -454,7 +700,9 @@ python3 "$here/report.py" "$results" --markdown "$md" --runtimes "$runtimes" \
   "wrk_threads=$wrk_threads" "duro_bin=${duro_bin:--}" "duro_version=$duro_version" \
   "duro_threads=$threads" "duro_flags=$duro_flags" "duro_memory_flags=$duro_memory_flags" \
   "workerd_bin=${workerd_bin:--}" "workerd_version=$workerd_version" "fs=$fs" \
-  "create_concurrency=$create_concurrency" "repeat=$repeat" || report_rc=$?
+  "create_concurrency=$create_concurrency" "repeat=$repeat" "ws_threads=$ws_threads" \
+  "ws_driver=${ws_driver:--}" "ws_warmup=$ws_warmup" "ws_hold_duro_flags=$ws_hold_duro_flags" \
+  || report_rc=$?
 echo
 echo "Markdown: $md"
 exit "$report_rc"

@@ -6,6 +6,15 @@
 //   /seed           the counter on COUNTER idFromName("read") (run once before the read row)
 //   /read           COUNTER idFromName("read"): storage get only, returns the stored value
 //   /limit/<name>   token bucket on LIMITER idFromName(<name>): 200 (tokens left) or 429
+// WebSocket routes (the upgrade goes to a WS_ROOM object, accepted with the Hibernation API;
+// a request without `Upgrade: websocket` gets 426):
+//   /ws/echo/<room>  the object echoes every message back to its sender
+//   /ws/room/<room>  the object broadcasts every message to every socket of the room (the
+//                    sender included)
+//   /ws/hold/<room>  the object answers every message with an ID drawn when it was constructed
+//                    (bench/ws_driver --mode hold: a new ID after the wait shows that the object
+//                    was evicted and constructed again, i.e. that it hibernated)
+// The three kinds are different objects (idFromName("echo:" + room) and so on).
 // anything else    404
 import { DurableObject } from "cloudflare:workers";
 
@@ -43,6 +52,54 @@ export class Limiter extends DurableObject {
   }
 }
 
+// One Durable Object per room and kind. Each socket is accepted with its kind as its tag; after
+// hibernation a new instance learns its kind from the first socket it hears from (every socket
+// of an object has the same kind).
+export class WsRoom extends DurableObject {
+  constructor(ctx, env) {
+    super(ctx, env);
+    this.kind = undefined;
+    this.instance = crypto.randomUUID();
+  }
+
+  async fetch(request) {
+    if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket") {
+      return new Response("expected a WebSocket upgrade", { status: 426 });
+    }
+    const kind = new URL(request.url).pathname.split("/")[2];
+    const pair = new WebSocketPair();
+    this.ctx.acceptWebSocket(pair[1], [kind]);
+    return new Response(null, { status: 101, webSocket: pair[0] });
+  }
+
+  webSocketMessage(ws, message) {
+    const kind = (this.kind ??= this.ctx.getTags(ws)[0]);
+    if (kind === "echo") {
+      ws.send(message);
+    } else if (kind === "room") {
+      for (const socket of this.ctx.getWebSockets()) {
+        try {
+          socket.send(message);
+        } catch {
+          // a socket that is closing; the others still get the message
+        }
+      }
+    } else {
+      ws.send(this.instance);
+    }
+  }
+
+  webSocketClose(ws, code, reason, wasClean) {
+    try {
+      ws.close(code === 1005 || code === 1006 ? 1000 : code, "bye");
+    } catch {
+      // already closed
+    }
+  }
+}
+
+const WS_KINDS = new Set(["echo", "room", "hold"]);
+
 function objectFetch(ns, name, request) {
   return ns.get(ns.idFromName(name)).fetch(request);
 }
@@ -58,6 +115,15 @@ export default {
     }
     if (path.startsWith("/limit/") && path.length > 7) {
       return objectFetch(env.LIMITER, path.slice(7), request);
+    }
+    if (path.startsWith("/ws/")) {
+      const [, , kind, room] = path.split("/");
+      if (WS_KINDS.has(kind) && room) {
+        if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket") {
+          return new Response("expected a WebSocket upgrade", { status: 426 });
+        }
+        return objectFetch(env.WS_ROOM, `${kind}:${room}`, request);
+      }
     }
     return new Response("not found", { status: 404 });
   },
