@@ -20,15 +20,19 @@
 namespace duro {
 
 // The network side of an accepted WebSocket (implemented by the net layer). Thread-safe: callable
-// from any thread; messages leave in call order. Calls after the socket closed are ignored.
+// from any thread; send() and close() leave in call order. Calls after close(), or after the
+// connection ended (closed() was delivered), are ignored.
 class WebSocketTransport {
  public:
   virtual ~WebSocketTransport() = default;
-  // Sends one message (a text frame must be valid UTF-8).
+  // Sends one message (a text frame must be valid UTF-8). Allowed until close() is called, also
+  // after the client's close frame arrived (WebSocketEndpoint::closeReceived).
   virtual void send(std::string data, bool binary) = 0;
-  // Starts the closing handshake with `code` (1000 or 3000-4999; 0 sends a close frame without a
-  // code) and `reason` (at most 123 bytes). The connection ends when the client answers, or after
-  // a timeout.
+  // Sends our close frame after the messages queued before it, with `code` (1000-1003,
+  // 1007-1014 or 3000-4999; 0 or 1005 send a close frame without a code; others are logged and
+  // replaced by 1000) and `reason` (cut to 123 bytes). It either answers the client's close frame
+  // (after closeReceived(): the connection then ends) or starts the closing handshake (the
+  // connection ends when the client answers, or after a timeout). See WebSocketEndpoint.
   virtual void close(int code, std::string reason) = 0;
   // Bytes queued for sending and not yet written to the socket (for back-pressure and tests).
   virtual size_t bufferedBytes() const = 0;
@@ -37,15 +41,41 @@ class WebSocketTransport {
 // What receives the client's side of a WebSocket (implemented by the runtime). Called on the
 // connection's event-loop thread, one call at a time, in the order the frames arrived;
 // implementations hand the work to their own thread.
+//
+// The closing handshake (RFC 6455 5.5.1 / 7), as Cloudflare runs it: the application decides
+// when, and with what, a client's close frame is answered.
+//  - The client closes first: closeReceived(code, reason); nothing is answered yet, and sends still
+//    go out. transport->close(code', reason') sends our close frame, then the TCP connection is
+//    shut down and closed(code, reason, true) follows (the client's code and reason). If nobody
+//    calls close() within HttpServerOptions::webSocketCloseReplyTimeout (30 s), the connection is
+//    closed without a close frame and closed(code, reason, true) follows all the same.
+//  - We close first: transport->close(code, reason) sends our close frame; the client's answer
+//    does NOT call closeReceived(); closed(its code, its reason, true) follows. Without an answer
+//    within HttpServerOptions::webSocketCloseTimeout (5 s): closed(1006, ..., false). Messages
+//    the client sends before its answer are still delivered.
+//  - The connection drops without the client's close frame: closed(1006, "WebSocket disconnected
+//    without sending Close frame.", false) (workerd's text).
+//  - The client breaks the protocol: error(what), then closed(1006, <the text above>, false); the
+//    client gets a close frame as workerd sends it: 1009 "Message is too large: <frame size> >
+//    <what remained of the limit>" for a message over the limit, 1007 for invalid UTF-8 in a text
+//    message, 1002 for protocol errors (unmasked frame, reserved bits or opcodes, bad control
+//    frames, bad continuation).
+//  - Server shutdown answers or starts the closing handshake with 1001.
+// Once the client's close frame has arrived, every end is reported with its code and reason and
+// wasClean true.
 class WebSocketEndpoint {
  public:
   virtual ~WebSocketEndpoint() = default;
   // The handshake completed: from now on the object can send through `transport`.
   virtual void connected(std::shared_ptr<WebSocketTransport> transport) = 0;
-  // One complete message (fragments are joined).
+  // One complete message (fragments are joined). Pings are answered by the net layer, unreported.
   virtual void message(std::string data, bool binary) = 0;
-  // The connection ended: with the client's close frame (wasClean, its code and reason; 1005 if
-  // it sent no code), or without one (code 1006, wasClean false). Called exactly once, last.
+  // The client sent a close frame (code 1005 if it had none) that started the closing handshake,
+  // and it has NOT been answered: the answer is transport->close(), from the endpoint or anyone
+  // else; until then the socket is closing and sends still go out. Not called for the client's
+  // answer to our own close frame. At most once; closed() follows (see above).
+  virtual void closeReceived(int code, std::string reason) = 0;
+  // The connection ended (see above for the codes). Called exactly once, last.
   virtual void closed(int code, std::string reason, bool wasClean) = 0;
   // A protocol error (a malformed frame, invalid UTF-8 in a text message, a message larger than
   // the limit): the connection is being closed; closed() follows.

@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <boost/asio/signal_set.hpp>
@@ -27,6 +28,10 @@ class EchoEndpoint final : public duro::WebSocketEndpoint {
   }
   void message(std::string data, bool binary) override {
     transport_->send(std::move(data), binary);
+  }
+  // Answers the client's close frame at once, with its code and reason.
+  void closeReceived(int code, std::string reason) override {
+    transport_->close(code, std::move(reason));
   }
   void closed(int, std::string, bool) override { transport_.reset(); }
   void error(std::string) override {}

@@ -344,7 +344,7 @@ std::string webSocketKey(const duro::Request& request, int version, const char**
   }
   std::optional<std::string_view> key = request.headers.get("sec-websocket-key");
   std::string_view trimmed = key ? trimOws(*key) : std::string_view();
-  // A base64-encoded 16-byte nonce: 24 characters (Beast refuses longer keys).
+  // A base64-encoded 16-byte nonce: 24 characters (Beast's accept-key helper takes no more).
   if (trimmed.empty() || trimmed.size() > 24) {
     *problem = "no valid Sec-WebSocket-Key";
     return {};
@@ -747,6 +747,7 @@ class Connection final : public std::enable_shared_from_this<Connection> {
     WebSocketSessionOptions sessionOptions;
     sessionOptions.maxMessageBytes = options.maxWebSocketMessageBytes;
     sessionOptions.closeTimeout = options.webSocketCloseTimeout;
+    sessionOptions.closeReplyTimeout = options.webSocketCloseReplyTimeout;
     std::shared_ptr<WebSocketSession> session = WebSocketSession::create(
         loop(), std::move(socket_), sessionOptions, std::move(upgrade.endpoint),
         [self = shared_from_this()] { self->webSocketFinished(); });

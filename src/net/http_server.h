@@ -47,10 +47,15 @@ struct HttpServerOptions {
   // (developers.cloudflare.com/durable-objects/platform/limits/; older pages said 1 MiB). 0: no
   // limit.
   size_t maxWebSocketMessageBytes = 32 * 1024 * 1024;
-  // How long a WebSocket closing handshake may take (from our close frame, or the client's, until
-  // the TCP connection has ended) and how long the opening handshake may take to be written. Past
-  // it the socket is closed and the endpoint sees closed(1006, "", false).
+  // How long a closing handshake we start may take (from queueing our close frame until the
+  // client's answer, then until the TCP connection has ended) and how long the opening handshake
+  // may take to be written. Past it the socket is closed and the endpoint sees closed(1006, ...,
+  // false) (or the client's code, clean, if its close frame had arrived).
   std::chrono::milliseconds webSocketCloseTimeout{5000};
+  // How long a client's close frame waits for the endpoint's answer (transport->close(); see
+  // WebSocketEndpoint::closeReceived). Past it the connection is closed without a close frame and
+  // the endpoint sees closed() with the client's code and reason, wasClean true.
+  std::chrono::milliseconds webSocketCloseReplyTimeout{30000};
 };
 
 // Completes one request. Call exactly once; further calls are ignored. Call it on the
@@ -66,8 +71,9 @@ using Responder = std::function<void(duro::Response)>;
 // `Connection: upgrade`, `Sec-WebSocket-Version: 13`, a `Sec-WebSocket-Key`) with status 101 and
 // `Response::webSocket` set completes the handshake (the 101 carries the response's headers, e.g.
 // Sec-WebSocket-Protocol) and hands the connection to that endpoint: connected(transport), then
-// message() per client message, error() on a protocol error, and closed() exactly once, last, all
-// on this connection's loop thread. The transport (thread-safe) must not be used after the
+// message() per client message, closeReceived() when the client starts the closing handshake (it
+// is answered only by transport->close()), error() on a protocol error, and closed() exactly
+// once, last, all on this connection's loop thread. The transport (thread-safe) must not be used after the
 // EventLoop is destroyed. A 101 without an endpoint, or to a request that is not a valid upgrade,
 // is logged and answered 500; any other status to an upgrade request is a plain HTTP response.
 // An endpoint that gets no WebSocket (the request was not an upgrade, the status is not 101, the

@@ -1,7 +1,15 @@
 // Implementation of WebSocketSession (websocket_session.h) and of the WebSocketTransport it gives
-// the endpoint. Framing, masking, UTF-8 checks, ping/pong and the close handshake are Beast's
-// (websocket::stream over the upgraded TCP socket); this file sequences them and talks to the
-// endpoint.
+// the endpoint.
+//
+// Why not Beast's websocket::stream (the "better way" exception to using the library): Beast
+// always answers a client's close frame itself, at once, echoing the code without the reason, and
+// offers no way to suppress that. Cloudflare's semantics, which duro follows (workerd is the
+// reference), leave the answer to the application: with the Hibernation API the object answers
+// with ws.close(code, reason) in webSocketClose() and the socket is CLOSING until then; with the
+// standard API the runtime answers at once or not at all, depending on the compatibility date. So
+// the WebSocket protocol after the handshake is ours: websocket_frame.h parses the client's masked
+// frames and builds our unmasked ones, this file runs the connection. Beast still parses the HTTP
+// request (http_server.cc) and computes the handshake's Sec-WebSocket-Accept.
 //
 // Design notes
 // ============
@@ -9,140 +17,181 @@
 // threads touch: calls from the loop thread go straight into the session's write queue; calls from
 // other threads are appended to Transport::incoming_ under a mutex, and one posted drain() per
 // batch moves them into the queue (no post per message under load). A loop-thread call made while a
-// batch is waiting joins the batch, so calls leave in the order they were made.
+// batch is waiting joins the batch, so calls leave in the order they were made. Frames are built
+// (header and payload in one buffer) by the thread that calls send(), not by the loop.
 //
 // Phases (Session::phase_):
 //
-//   kNew ── accept() ─► kHandshake ── onAccept() ok: endpoint.connected(), doRead() ─► kOpen
-//                          │ onAccept() error / timer                                    │
-//                          ▼                                                             │
-//   kEnded ◄── report(): endpoint.closed() exactly once ◄───────────────────────────────┘
-//     │          from onRead()  (client close frame: clean; protocol error: error() first;
-//     │                          EOF/reset: 1006),
-//     │               onClose() (our close handshake finished, or timed out: 1006),
-//     │               abort()
-//     │ linger(): read and discard until the client's EOF, bounded by closeTimeout
+//   kNew ── accept() ─► kHandshake ── onHandshakeWritten() ok: connected(), readAvailable() ─►
+//   kOpen
+//                          │ write error / timer                                             │
+//                          ▼                                                                 │
+//   kEnded ◄── report(): endpoint.closed() exactly once ◄───────────────────────────────────┘
+//     │          from endClean()        (both close frames exchanged: the client's code, clean),
+//     │               failConnection()  (protocol error: error() first, then 1006),
+//     │               onReadEnd()       (EOF/reset without a close frame: 1006),
+//     │               onWrite()         (write error), onTimer(), abort()
+//     │ halfCloseAndLinger(): our close frame written, shutdown(send), read and discard until
+//     │ the client's EOF, bounded by closeTimeout
 //     ▼
 //   kFinished ── finish(): socket closed, onFinished() (HttpServer's connection accounting)
 //
+// The closing handshake inside kOpen (peerClose_ = the client's close frame arrived; closeQueued_
+// = our close frame is in the write queue; closeSent_ = it has been written):
+//
+//   client starts:  onPeerClose(): closeReceived() to the endpoint, timer = closeReplyTimeout;
+//                   frames still read are discarded; sends still go out
+//                   ── transport.close() ─► enqueue(): closeQueued_, timer = closeTimeout
+//                   ── onWrite() of it ─► onCloseSent() ─► endClean()
+//                   ── timer: report(client's code, clean), finish() (no answer, no close frame)
+//   we start:       enqueue(): closeQueued_, timer = closeTimeout; messages still delivered
+//                   ── onWrite() of it ─► onCloseSent(): closeSent_, wait
+//                   ── onPeerClose() (the answer: no closeReceived()) ─► endClean() once sent
+//                   ── timer: report(1006, unclean), finish()
+//
 // Invariants
-//  1. At most one Beast read (doRead) and one Beast write (writeNext: a message or the close) are
-//     issued by us at a time; Beast's own pongs and close replies interleave through its locks.
-//  2. The write queue is in call order; the close is its last entry (Transport refuses later
-//     calls), and it is started only after every message before it has been written.
+//  1. At most one wait for input (waitReadable(), entered only after a read would block: the
+//     reactor is edge-triggered) or posted readAvailable() and one write (writeNext: the pending
+//     pong, then queued frames, gathered) are outstanding.
+//  2. The write queue is in call order; a close frame is its last entry (Transport refuses later
+//     calls) and nothing is written after it: no pong once closeStarted_.
 //  3. endpoint_->closed() is called once, by report(), which also stops the Transport; nothing is
-//     delivered to the endpoint after it (handlers check phase_).
-//  4. closeTimer_ runs whenever the session waits on the peer to finish: the opening handshake, a
-//     close we queued (from the moment it is queued), a close frame the client sent (our reply may
-//     be stuck behind a client that does not read) and the lingering close. When it fires the
-//     socket is closed, so every pending operation completes and the session reaches kFinished.
-//  5. Teardown is ours (async_teardown below): half-close and report success at once, so the
-//     outcome of the close handshake is not overwritten by however the TCP connection ends.
+//     delivered to the endpoint after it (every delivery checks phase_ == kOpen).
+//  4. The timer runs whenever the session waits on a peer or on the endpoint: the 101's write, our
+//     close (from the moment it is queued), the endpoint's answer to the client's close, and the
+//     lingering close. When it fires the session ends (report() if still open, then finish()).
+//  5. Once the client's close frame has arrived, every end is reported with its code and reason
+//     and wasClean (it did close cleanly); before that, an end without both frames is 1006.
+//  6. Frames at the head of queue_ (inFlight_ of them) and pongInFlight_ are being written: they
+//     stay in place until onWrite() (report() and dropQueue() keep them).
+// checkInvariants() checks what it can of these in debug builds.
+//
+// Reading. An idle connection holds no read buffer: readAvailable() waits for the socket to be
+// readable, then reads into the loop thread's scratch buffer (ScratchBuffer) and parses at once.
+// FrameParser keeps whatever it needs (a partial header, or the payload copied into the message
+// being assembled), so nothing is left in the scratch buffer between reads; what remains of a large
+// frame's payload is read straight into the message instead. This keeps hibernated connections
+// small (no 16 KiB per connection), at the same syscalls per message as async_read_some.
 //
 // Idle connections. HttpServerOptions::idleTimeout does not apply: a WebSocket may be silent for
 // hours (chat rooms, hibernating objects). Dead peers are found by TCP keep-alive (enableKeepAlive:
 // probes after 60 s of silence, closed after ~2 min without answers), which the kernel runs at no
-// cost per message. Beast's alternative (idle_timeout with keep_alive_pings) would also close
-// silent-but-alive connections whose client does not answer pings, and re-arms a timer on every
-// read, which costs a timer cancel and a handler per message on the echo path.
+// cost per message; no pings, no per-message timer.
 #include "net/websocket_session.h"
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
+#include <array>
 #include <atomic>
+#include <cassert>
 #include <deque>
 #include <exception>
 #include <mutex>
+#include <optional>
+#include <span>
 #include <utility>
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/beast/core/bind_handler.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/role.hpp>
-#include <boost/beast/http/field.hpp>
-#include <boost/beast/websocket/stream.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/websocket/detail/hybi13.hpp>
 
 #include "base/log.h"
+#include "net/websocket_frame.h"
 
 namespace duro::net::detail {
 
 namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace websocket = boost::beast::websocket;
 using tcp = asio::ip::tcp;
 using boost::system::error_code;
 using Clock = std::chrono::steady_clock;
 
-// The TCP socket under the websocket::stream: its own type only so that Beast finds our
-// async_teardown (below) by argument-dependent lookup instead of its TCP default.
-class WsSocket : public tcp::socket {
- public:
-  explicit WsSocket(tcp::socket&& socket) : tcp::socket(std::move(socket)) {}
-};
-
-// Beast's teardown customization point, called after the close frames are exchanged (or after
-// Beast failed the connection with a close frame). Beast's TCP version half-closes and then reads
-// until the client's EOF with no time limit, and whatever ends that read replaces the close's
-// outcome. Ours half-closes and succeeds at once; Session::linger() waits for the EOF, bounded.
-template <class TeardownHandler>
-void async_teardown(beast::role_type role, WsSocket& socket, TeardownHandler&& handler) {
-  error_code ignored;
-  if (role == beast::role_type::server) socket.shutdown(tcp::socket::shutdown_send, ignored);
-  asio::post(socket.get_executor(),
-             beast::bind_front_handler(std::forward<TeardownHandler>(handler), error_code{}));
-}
-
-// The synchronous form (unused: sessions only use async operations), for completeness.
-inline void teardown(beast::role_type role, WsSocket& socket, error_code& ec) {
-  ec = {};
-  error_code ignored;
-  if (role == beast::role_type::server) socket.shutdown(tcp::socket::shutdown_send, ignored);
-}
-
 namespace {
 
 constexpr std::string_view kLogComponent = "websocket";
-// Receive buffers larger than this are released after the message (a 32 MiB message should not
-// pin 32 MiB for the rest of a long-lived connection).
-constexpr size_t kMaxRetainedReadBuffer = 64 * 1024;
-// Lingering close: bytes read (and discarded) per read, and at most in total.
-constexpr size_t kLingerChunk = 4096;
-constexpr size_t kLingerMaxBytes = 1024 * 1024;
+// What an endpoint is told when a connection ends without the client's close frame (workerd's
+// text, which Durable Objects see in webSocketClose()).
+constexpr std::string_view kDisconnectedReason =
+    "WebSocket disconnected without sending Close frame.";
+// The loop thread's read buffer; payloads of at least kDirectReadMin still to come are read
+// straight into the message instead. At most kMaxReadsPerWakeup reads before other connections
+// get their turn.
+constexpr size_t kScratchBytes = 64 * 1024;
+constexpr size_t kDirectReadMin = 4 * 1024;
+constexpr int kMaxReadsPerWakeup = 4;
+// Frames gathered into one write.
+constexpr size_t kMaxGather = 16;
+// Bytes discarded after the client's close frame, or while lingering, before we stop waiting.
+constexpr size_t kMaxDiscardBytes = 1024 * 1024;
 // TCP keep-alive for idle WebSockets: first probe after this much silence, then every
 // kKeepAliveInterval; the connection is dropped after kKeepAliveProbes unanswered probes.
 constexpr int kKeepAliveIdleSeconds = 60;
 constexpr int kKeepAliveIntervalSeconds = 10;
 constexpr int kKeepAliveProbes = 6;
-// RFC 6455 5.5: control frame payloads are at most 125 bytes, 2 of which hold the code.
-constexpr size_t kMaxCloseReasonBytes = 123;
 
-// One entry of the write queue: a message, or the close (code, reason in `data`).
-struct OutgoingOp {
-  std::string data;
-  int code = 0;
-  bool binary = false;
+// One prepared frame in the write queue.
+struct OutFrame {
+  std::string bytes;        // header and payload
+  size_t payloadBytes = 0;  // what bufferedBytes() counts (messages only)
   bool isClose = false;
 };
 
-// Codes an endpoint may put in a close frame (RFC 6455 7.4; 1004-1006 and 1015 may not be sent).
-bool isSendableCloseCode(int code) {
-  return code == 0 || (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) ||
-         (code >= 3000 && code <= 4999);
-}
+// A read buffer lent for the duration of one read and its parsing: the loop thread's (one per
+// thread, so idle connections hold none; it is a cache, not shared state), or a private one if
+// that is already lent (a nested read; not expected).
+class ScratchBuffer {
+ public:
+  ScratchBuffer() {
+    Slot& slot = threadSlot();
+    if (!slot.inUse) {
+      if (!slot.data) slot.data = std::make_unique<char[]>(kScratchBytes);
+      slot.inUse = true;
+      lent_ = &slot;
+      data_ = slot.data.get();
+    } else {
+      own_ = std::make_unique<char[]>(kScratchBytes);
+      data_ = own_.get();
+    }
+  }
+  ~ScratchBuffer() {
+    if (lent_ != nullptr) lent_->inUse = false;
+  }
+  ScratchBuffer(const ScratchBuffer&) = delete;
+  ScratchBuffer& operator=(const ScratchBuffer&) = delete;
 
-// `reason` cut to at most kMaxCloseReasonBytes without splitting a UTF-8 sequence.
-std::string_view truncateReason(std::string_view reason) {
-  if (reason.size() <= kMaxCloseReasonBytes) return reason;
-  size_t end = kMaxCloseReasonBytes;
-  while (end > 0 && (static_cast<unsigned char>(reason[end]) & 0xC0) == 0x80) --end;
-  return reason.substr(0, end);
-}
+  char* data() const { return data_; }
+  static constexpr size_t size() { return kScratchBytes; }
 
-bool isWebSocketError(const error_code& ec) {
-  return ec.category() == websocket::make_error_code(websocket::error::closed).category();
+ private:
+  struct Slot {
+    std::unique_ptr<char[]> data;
+    bool inUse = false;
+  };
+  static Slot& threadSlot() {
+    thread_local Slot slot;
+    return slot;
+  }
+
+  Slot* lent_ = nullptr;
+  std::unique_ptr<char[]> own_;
+  char* data_ = nullptr;
+};
+
+// Codes an endpoint may put in a close frame; 0 and 1005 mean a frame without a code.
+bool isSendableCloseCode(int code) { return code == 0 || code == 1005 || isValidCloseCode(code); }
+
+bool equalsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    char x = a[i];
+    char y = b[i];
+    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
+    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
+    if (x != y) return false;
+  }
+  return true;
 }
 
 }  // namespace
@@ -156,10 +205,16 @@ class Transport final : public WebSocketTransport, public std::enable_shared_fro
       : loop_(loop), session_(std::move(session)) {}
 
   void send(std::string data, bool binary) override {
-    submit(OutgoingOp{std::move(data), 0, binary, false});
+    const size_t bytes = data.size();
+    submit(OutFrame{makeFrame(binary ? kOpBinary : kOpText, data), bytes, false});
   }
   void close(int code, std::string reason) override {
-    submit(OutgoingOp{std::move(reason), code, false, true});
+    if (!isSendableCloseCode(code)) {
+      base::logWarn(kLogComponent, "WebSocket close code " + std::to_string(code) +
+                                       " may not be sent; sending 1000 instead");
+      code = 1000;
+    }
+    submit(OutFrame{makeCloseFrame(code, reason), 0, true});
   }
   size_t bufferedBytes() const override { return buffered_.load(std::memory_order_relaxed); }
 
@@ -170,20 +225,20 @@ class Transport final : public WebSocketTransport, public std::enable_shared_fro
     incoming_.clear();
     buffered_.store(0, std::memory_order_relaxed);
   }
-  // Loop thread. `bytes` of a message left the queue (written, or dropped before the end).
+  // Loop thread. `bytes` of messages left the queue (written).
   void released(size_t bytes) { buffered_.fetch_sub(bytes, std::memory_order_relaxed); }
 
  private:
-  void submit(OutgoingOp op);
+  void submit(OutFrame frame);
   void drain();
 
   base::EventLoop& loop_;
   const std::weak_ptr<Session> session_;
   std::mutex mu_;
-  std::vector<OutgoingOp> incoming_;  // guarded by mu_: calls from other threads, in call order
-  bool drainPosted_ = false;          // guarded by mu_: a drain() is queued on the loop
-  bool closed_ = false;               // guarded by mu_: close() was called or the session ended
-  std::vector<OutgoingOp> draining_;  // loop thread: the batch drain() is handing over
+  std::vector<OutFrame> incoming_;  // guarded by mu_: calls from other threads, in call order
+  bool drainPosted_ = false;        // guarded by mu_: a drain() is queued on the loop
+  bool closed_ = false;             // guarded by mu_: close() was called or the session ended
+  std::vector<OutFrame> draining_;  // loop thread: the batch drain() is handing over
   std::atomic<size_t> buffered_{0};
 };
 
@@ -193,24 +248,11 @@ class Session final : public WebSocketSession, public std::enable_shared_from_th
           std::shared_ptr<WebSocketEndpoint> endpoint, std::function<void()> onFinished)
       : loop_(loop),
         options_(options),
-        ws_(std::move(socket)),
+        socket_(std::move(socket)),
         endpoint_(std::move(endpoint)),
         onFinished_(std::move(onFinished)),
-        closeTimer_(loop.io()) {
-    websocket::stream_base::timeout timeouts{};
-    timeouts.handshake_timeout = websocket::stream_base::none();  // closeTimer_ bounds these
-    timeouts.idle_timeout = websocket::stream_base::none();       // see "Idle connections"
-    timeouts.keep_alive_pings = false;
-    ws_.set_option(timeouts);
-    ws_.read_message_max(options_.maxMessageBytes);
-    // Each message goes out as one frame (one write), whatever its size.
-    ws_.auto_fragment(false);
-    // Only close frames matter here (Beast answers pings itself): the client started the closing
-    // handshake, so bound the time our reply and the teardown may take (invariant 4).
-    ws_.control_callback([this](websocket::frame_type kind, beast::string_view) {
-      if (kind == websocket::frame_type::close && !closeQueued_) armCloseTimer();
-    });
-  }
+        timer_(loop.io()),
+        parser_(options.maxMessageBytes) {}
 
   ~Session() override {
     // Reached with onFinished_ set only if the io_context dropped our handlers (torn down with
@@ -228,193 +270,391 @@ class Session final : public WebSocketSession, public std::enable_shared_from_th
   void accept(std::string_view key, HeaderList responseHeaders, std::string_view pending) override {
     if (phase_ != Phase::kNew) return;
     phase_ = Phase::kHandshake;
-    armCloseTimer();
-    // Beast completes the handshake from the request's raw bytes: we hand it the fields it checks
-    // (already validated by HttpServer) followed by whatever the client sent after its request,
-    // which stays in Beast's read buffer as the first frames.
-    handshake_.reserve(160 + key.size() + pending.size());
+    armTimer(options_.closeTimeout);
+    boost::beast::websocket::detail::sec_ws_accept_type acceptKey;
+    boost::beast::websocket::detail::make_sec_ws_accept(acceptKey, key);
+    handshake_.reserve(256);
     handshake_.append(
-        "GET / HTTP/1.1\r\nHost: duro\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-        "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: ");
-    handshake_.append(key).append("\r\n\r\n").append(pending);
-    ws_.set_option(websocket::stream_base::decorator(
-        [headers = std::move(responseHeaders)](websocket::response_type& response) {
-          for (const auto& [name, value] : headers) response.insert(name, value);
-          // Beast would otherwise add its own name and version.
-          if (response.count(beast::http::field::server) == 0) {
-            response.set(beast::http::field::server, "duro");
-          }
-        }));
-    ws_.async_accept(asio::buffer(handshake_),
-                     [self = shared_from_this()](error_code ec) { self->onAccept(ec); });
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        "Sec-WebSocket-Accept: ");
+    handshake_.append(acceptKey.data(), acceptKey.size()).append("\r\n");
+    bool hasServer = false;
+    for (const auto& [name, value] : responseHeaders) {  // validated by HttpServer
+      if (equalsIgnoreCase(name, "server")) hasServer = true;
+      handshake_.append(name).append(": ").append(value).append("\r\n");
+    }
+    if (!hasServer) handshake_.append("Server: duro\r\n");
+    handshake_.append("\r\n");
+    // The bytes the client sent after its request are the first frames, parsed once the endpoint
+    // is connected.
+    pending_.assign(pending.data(), pending.size());
+    asio::async_write(socket_, asio::buffer(handshake_),
+                      [self = shared_from_this()](const error_code& ec, size_t) {
+                        self->onHandshakeWritten(ec);
+                      });
   }
 
   void goingAway() override {
     if (phase_ == Phase::kNew || phase_ == Phase::kHandshake) {
       goingAwayRequested_ = true;
     } else if (phase_ == Phase::kOpen && transport_) {
-      transport_->close(1001, "");  // ignored if the endpoint already closed
+      transport_->close(1001, "");  // ignored if a close is already queued
     }
   }
 
   void abort() override {
     if (phase_ == Phase::kFinished) return;
-    report(1006, "", false);
+    reportEnd();
     finish();
   }
 
   // Loop thread, from Transport: one send() or close() in call order.
-  void enqueue(OutgoingOp op) {
+  void enqueue(OutFrame frame) {
     if (phase_ != Phase::kOpen) return;  // ended: markClosed() already cleared the count
     if (closeQueued_) {                  // unreachable (Transport refuses calls after close)
-      if (!op.isClose) transport_->released(op.data.size());
+      transport_->released(frame.payloadBytes);
       return;
     }
-    if (op.isClose) {
+    if (frame.isClose) {
       closeQueued_ = true;
-      armCloseTimer();  // invariant 4: the queue ahead of the close counts too
+      armTimer(options_.closeTimeout);  // invariant 4: the queue ahead of the close counts too
     }
-    queue_.push_back(std::move(op));
-    if (!writing_ && !closeStarted_) writeNext();
+    queue_.push_back(std::move(frame));
+    writeNext();
   }
 
  private:
   enum class Phase { kNew, kHandshake, kOpen, kEnded, kFinished };
+  struct PeerClose {
+    int code = 1005;
+    std::string reason;
+  };
 
-  WsSocket& socket() { return ws_.next_layer(); }
-
-  void onAccept(error_code ec) {
+  void onHandshakeWritten(const error_code& ec) {
     if (phase_ != Phase::kHandshake) return;  // aborted meanwhile
     handshake_ = std::string();
     if (ec) {
       base::log(base::LogLevel::kDebug, kLogComponent,
-                "WebSocket opening handshake failed: " + ec.message());
+                "writing the WebSocket handshake failed: " + ec.message());
       report(1006, "", false);
       finish();
       return;
     }
     phase_ = Phase::kOpen;
-    closeTimer_.cancel();
+    timer_.cancel();
     enableKeepAlive();
     transport_ = std::make_shared<Transport>(loop_, weak_from_this());
     callEndpoint("connected", [&] { endpoint_->connected(transport_); });
     if (phase_ != Phase::kOpen) return;
-    doRead();
+    error_code ignored;
+    socket_.non_blocking(true, ignored);  // readAvailable()'s reads return would_block
+    std::string pending = std::move(pending_);
+    pending_ = std::string();
+    processInput(pending.data(), pending.data() + pending.size());  // came with the request
+    pending = std::string();
+    readAvailable();
     if (goingAwayRequested_) goingAway();
   }
 
-  void doRead() {
-    ws_.async_read(readBuf_,
-                   [self = shared_from_this()](error_code ec, size_t) { self->onRead(ec); });
+  // ---- reading -------------------------------------------------------------------------------
+
+  // Waits until the socket is readable (invariant 1: only after a read would block).
+  void waitReadable() {
+    if (reading_ || readEof_ || phase_ == Phase::kFinished) return;
+    reading_ = true;
+    socket_.async_wait(tcp::socket::wait_read, [self = shared_from_this()](const error_code& ec) {
+      self->reading_ = false;
+      if (self->phase_ == Phase::kFinished) return;
+      if (ec) {
+        self->onReadEnd(ec);
+        return;
+      }
+      self->readAvailable();
+    });
   }
 
-  void onRead(error_code ec) {
-    if (phase_ != Phase::kOpen) return;  // the end was already reported
-    if (!ec) {
-      auto data = readBuf_.cdata();
-      std::string message(static_cast<const char*>(data.data()), data.size());
-      readBuf_.consume(data.size());
-      if (readBuf_.capacity() > kMaxRetainedReadBuffer) readBuf_ = beast::flat_buffer();
-      bool binary = ws_.got_binary();
-      callEndpoint("message", [&] { endpoint_->message(std::move(message), binary); });
-      if (phase_ == Phase::kOpen) doRead();
-      return;
-    }
-    if (ec == websocket::error::closed) {
-      // The client's close frame. Beast answered it (same code) and half-closed.
-      const websocket::close_reason& reason = ws_.reason();
-      report(reason.code == websocket::close_code::none ? 1005 : reason.code,
-             std::string(reason.reason.data(), reason.reason.size()), true);
-      linger();
-      return;
-    }
-    if (closeStarted_) return;  // our close handshake is under way; onClose() reports
-    if (isWebSocketError(ec)) {
-      // Beast failed the connection: it sent a close frame (1002 protocol error, 1007 invalid
-      // UTF-8, 1009 too big) and half-closed. The client's answer is not read, hence 1006.
-      std::string what;
-      if (ec == websocket::error::message_too_big) {
-        what = "Message is too large: the limit is " + std::to_string(options_.maxMessageBytes) +
-               " bytes";
-      } else if (ec == websocket::error::bad_frame_payload) {
-        what = "Invalid UTF-8 in a text message";
-      } else {
-        what = "WebSocket protocol error: " + ec.message();
+  // Reads what the socket holds and processes it, until a read would block (then waits) or
+  // kMaxReadsPerWakeup reads were made (then continues after a post, so that other connections on
+  // the loop get their turn). Before the client's close frame the bytes are parsed; after it, and
+  // while lingering, they are discarded.
+  void readAvailable() {
+    if (reading_ || inReadLoop_) return;
+    inReadLoop_ = true;
+    struct Leave {
+      bool& flag;
+      ~Leave() { flag = false; }
+    } leave{inReadLoop_};
+    for (int i = 0; i < kMaxReadsPerWakeup; ++i) {
+      if (phase_ == Phase::kFinished || readEof_) return;
+      const bool parsing = phase_ == Phase::kOpen && !peerClose_;
+      const std::span<char> direct = parsing ? parser_.directSpace() : std::span<char>();
+      error_code ec;
+      if (direct.size() >= kDirectReadMin) {
+        const size_t n = socket_.read_some(asio::buffer(direct.data(), direct.size()), ec);
+        if (ec) {
+          onReadError(ec);
+          return;
+        }
+        parser_.commitDirect(n);
+        processInput(nullptr, nullptr);
+        continue;
       }
-      base::log(base::LogLevel::kDebug, kLogComponent, "closing a WebSocket: " + what);
-      callEndpoint("error", [&] { endpoint_->error(what); });
-      report(1006, "", false);
-      linger();
+      ScratchBuffer scratch;
+      const size_t n = socket_.read_some(asio::buffer(scratch.data(), scratch.size()), ec);
+      if (ec) {
+        onReadError(ec);
+        return;
+      }
+      if (parsing) {
+        processInput(scratch.data(), scratch.data() + n);
+        continue;
+      }
+      // Nothing may follow the client's close frame; lingering reads only wait for EOF.
+      discarded_ += n;
+      if (discarded_ > kMaxDiscardBytes) {
+        reportEnd();
+        finish();
+        return;
+      }
+    }
+    if (phase_ == Phase::kFinished || readEof_) return;
+    reading_ = true;
+    asio::post(socket_.get_executor(), [self = shared_from_this()] {
+      self->reading_ = false;
+      if (self->phase_ != Phase::kFinished) self->readAvailable();
+    });
+  }
+
+  void onReadError(const error_code& ec) {
+    if (ec == asio::error::would_block || ec == asio::error::try_again) {
+      waitReadable();
       return;
     }
-    // EOF or reset without a close frame, or the socket closed by our timer.
-    report(1006, "", false);
+    onReadEnd(ec);
+  }
+
+  // EOF, reset, or the socket closed under the read.
+  void onReadEnd(const error_code& ec) {
+    readEof_ = true;
+    if (phase_ == Phase::kOpen && peerClose_ && ec == asio::error::eof) {
+      // The client half-closed after its close frame: it may still read our answer, which the
+      // timer bounds.
+      return;
+    }
+    if (phase_ == Phase::kOpen) reportEnd();
     finish();
   }
 
-  void writeNext() {
-    if (queue_.empty()) return;
-    OutgoingOp& op = queue_.front();
-    if (op.isClose) {
-      startClose(op.code, std::move(op.data));
-      queue_.pop_front();
-      return;
+  // Parses [begin, end) and delivers what it completes, in order, while the session is open and
+  // the client has not closed. The parser keeps partial frames, so nothing is left over; bytes
+  // after the client's close frame, or after the end, are dropped.
+  void processInput(const char* begin, const char* end) {
+    const char* pos = begin;
+    while (phase_ == Phase::kOpen && !peerClose_) {
+      const FrameParser::Event event = parser_.parse(&pos, end);
+      if (event == FrameParser::Event::kNeedMore) break;
+      switch (event) {
+        case FrameParser::Event::kMessage: {
+          const bool binary = parser_.messageIsBinary();
+          std::string message = parser_.takeMessage();
+          callEndpoint("message", [&] { endpoint_->message(std::move(message), binary); });
+          break;
+        }
+        case FrameParser::Event::kPing:
+          queuePong(parser_.controlPayload());
+          break;
+        case FrameParser::Event::kPong:  // unsolicited (we send no pings): ignored
+          break;
+        case FrameParser::Event::kClose:
+          onPeerClose(parser_.closeCode(), parser_.closeReason());
+          break;
+        case FrameParser::Event::kError:
+          failConnection(parser_.errorCode(), parser_.errorReason());
+          break;
+        case FrameParser::Event::kNeedMore:
+          break;
+      }
     }
-    writing_ = true;
-    ws_.binary(op.binary);
-    // A deque keeps op.data in place while later entries are appended.
-    ws_.async_write(asio::buffer(op.data),
-                    [self = shared_from_this()](error_code ec, size_t) { self->onWrite(ec); });
   }
 
-  void onWrite(error_code ec) {
-    writing_ = false;
-    const size_t bytes = queue_.front().data.size();
-    queue_.pop_front();
-    if (phase_ != Phase::kOpen) return;  // ended: markClosed() already cleared the count
-    transport_->released(bytes);
-    if (ec) {
-      // The connection is failing; the read side reports how. Make sure it learns (a write error
-      // such as EPIPE does not always reach a pending read).
-      dropQueue();
-      if (ec != asio::error::operation_aborted) closeSocket();
+  // ---- the closing handshake -----------------------------------------------------------------
+
+  void onPeerClose(int code, std::string reason) {
+    peerClose_ = PeerClose{code, std::move(reason)};
+    if (closeQueued_) {
+      // The answer to our close frame: the endpoint hears of it in closed().
+      if (closeSent_) endClean();
+      return;  // else endClean() once ours is written (onCloseSent)
+    }
+    armTimer(options_.closeReplyTimeout);
+    const PeerClose& peer = *peerClose_;
+    callEndpoint("closeReceived", [&] { endpoint_->closeReceived(peer.code, peer.reason); });
+  }
+
+  // Our close frame has been written.
+  void onCloseSent() {
+    closeSent_ = true;
+    if (phase_ == Phase::kOpen) {
+      if (peerClose_) endClean();  // else wait for the answer (the timer runs)
+    } else if (phase_ == Phase::kEnded) {
+      halfCloseAndLinger();
+    }
+  }
+
+  // Both close frames were exchanged.
+  void endClean() {
+    error_code ignored;
+    socket_.shutdown(tcp::socket::shutdown_send, ignored);
+    halfClosed_ = true;
+    PeerClose peer = *peerClose_;
+    report(peer.code, std::move(peer.reason), true);
+    halfCloseAndLinger();
+  }
+
+  // The client broke the protocol: error() to the endpoint, the end reported as 1006, and a close
+  // frame with `code` and `reason` to the client (unless ours is already queued).
+  void failConnection(int code, std::string reason) {
+    base::log(base::LogLevel::kDebug, kLogComponent, "closing a WebSocket: " + reason);
+    callEndpoint("error", [&] { endpoint_->error(reason); });
+    if (phase_ != Phase::kOpen) return;
+    const bool sendClose = !closeQueued_;
+    report(1006, std::string(kDisconnectedReason), false);
+    armTimer(options_.closeTimeout);
+    if (sendClose) {
+      closeQueued_ = true;
+      queue_.push_back(OutFrame{makeCloseFrame(code, reason), 0, true});
+      writeNext();
+    } else if (closeSent_) {
+      halfCloseAndLinger();
+    }  // else: our queued close frame goes out, then onCloseSent() half-closes
+  }
+
+  // After our close frame: half-close, then read (and discard) until the client's EOF so that it
+  // reads our close frame instead of a reset (unread input at close() makes the kernel send RST),
+  // bounded by closeTimeout.
+  void halfCloseAndLinger() {
+    if (!halfClosed_) {
+      error_code ignored;
+      socket_.shutdown(tcp::socket::shutdown_send, ignored);
+      halfClosed_ = true;
+    }
+    if (readEof_) {
+      finish();
       return;
+    }
+    armTimer(options_.closeTimeout);
+    // Discard until EOF: readAvailable() goes on doing so if it is running (we are inside it), or
+    // a wait is outstanding; otherwise start reading.
+    readAvailable();
+  }
+
+  // ---- writing -------------------------------------------------------------------------------
+
+  void queuePong(std::string_view payload) {
+    if (closeStarted_ || phase_ != Phase::kOpen) return;  // invariant 2
+    // A newer ping may be answered instead of an older one not yet answered (RFC 6455 5.5.3).
+    pong_ = makeFrame(kOpPong, payload);
+    writeNext();
+  }
+
+  // Gathers the pending pong and the queued frames (up to and including a close frame) into one
+  // write.
+  void writeNext() {
+    assert(checkInvariants());
+    if (writing_ || phase_ == Phase::kFinished) return;
+    size_t count = 0;
+    if (!pong_.empty() && !closeStarted_) {
+      pongInFlight_.swap(pong_);
+      pong_.clear();
+      buffers_[count++] = asio::buffer(pongInFlight_);
+    }
+    inFlight_ = 0;
+    for (const OutFrame& frame : queue_) {
+      if (count == kMaxGather) break;
+      buffers_[count++] = asio::buffer(frame.bytes);
+      ++inFlight_;
+      if (frame.isClose) {
+        closeStarted_ = true;
+        break;
+      }
+    }
+    if (count == 0) return;
+    writing_ = true;
+    auto handler = [self = shared_from_this()](const error_code& ec, size_t) { self->onWrite(ec); };
+    if (count == 1) {
+      asio::async_write(socket_, buffers_[0], std::move(handler));
+    } else {
+      asio::async_write(socket_, std::span<const asio::const_buffer>(buffers_.data(), count),
+                        std::move(handler));
+    }
+  }
+
+  void onWrite(const error_code& ec) {
+    writing_ = false;
+    size_t released = 0;
+    bool closeWritten = false;
+    for (size_t i = 0; i < inFlight_; ++i) {
+      released += queue_.front().payloadBytes;
+      closeWritten = closeWritten || queue_.front().isClose;
+      queue_.pop_front();
+    }
+    inFlight_ = 0;
+    pongInFlight_.clear();
+    if (phase_ == Phase::kFinished) return;
+    if (phase_ == Phase::kOpen && released > 0) transport_->released(released);
+    if (ec) {
+      base::log(base::LogLevel::kDebug, kLogComponent,
+                "writing to a WebSocket failed: " + ec.message());
+      if (phase_ == Phase::kOpen) reportEnd();
+      finish();
+      return;
+    }
+    if (closeWritten) {
+      onCloseSent();
+      if (phase_ == Phase::kFinished) return;
     }
     writeNext();
   }
 
-  void startClose(int code, std::string reason) {
-    closeStarted_ = true;
-    websocket::close_reason cr;
-    if (!isSendableCloseCode(code)) {
-      base::logWarn(kLogComponent, "WebSocket close code " + std::to_string(code) +
-                                       " may not be sent; sending 1000 instead");
-      code = 1000;
+  // The design notes' invariants, as far as the state shows them (debug builds).
+  bool checkInvariants() const {
+    if (inFlight_ > queue_.size()) return false;                                // 6
+    if (!writing_ && (inFlight_ != 0 || !pongInFlight_.empty())) return false;  // 1, 6
+    if ((closeStarted_ && !closeQueued_) || (closeSent_ && !closeStarted_)) return false;
+    for (size_t i = 0; i < queue_.size(); ++i) {
+      if (queue_[i].isClose && i + 1 != queue_.size()) return false;  // 2
     }
-    if (code != 0) {
-      cr.code = static_cast<std::uint16_t>(code);
-      std::string_view cut = truncateReason(reason);
-      cr.reason.assign(cut.data(), cut.size());
-    }
-    ws_.async_close(cr, [self = shared_from_this()](error_code ec) { self->onClose(ec); });
+    const bool ended = phase_ == Phase::kEnded || phase_ == Phase::kFinished;
+    return ended == (endpoint_ == nullptr);  // 3
   }
 
-  void onClose(error_code ec) {
-    if (phase_ != Phase::kOpen) return;
-    if (!ec) {
-      const websocket::close_reason& reason = ws_.reason();
-      report(reason.code == websocket::close_code::none ? 1005 : reason.code,
-             std::string(reason.reason.data(), reason.reason.size()), true);
-      linger();
-      return;
+  // Drops what is queued and not being written, except a close frame (invariant 6).
+  void dropQueue() {
+    pong_.clear();
+    auto out = queue_.begin() + static_cast<std::ptrdiff_t>(inFlight_);
+    for (auto it = out; it != queue_.end(); ++it) {
+      if (!it->isClose) continue;
+      if (out != it) *out = std::move(*it);
+      ++out;
     }
-    // Timed out (closeTimer_ closed the socket), or the connection broke while closing.
-    report(1006, "", false);
-    finish();
+    queue_.erase(out, queue_.end());
+  }
+
+  // ---- the end -------------------------------------------------------------------------------
+
+  // Reports the end as things stand (invariant 5).
+  void reportEnd() {
+    if (peerClose_) {
+      PeerClose peer = *peerClose_;
+      report(peer.code, std::move(peer.reason), true);
+    } else {
+      report(1006, transport_ ? std::string(kDisconnectedReason) : std::string(), false);
+    }
   }
 
   // Delivers the end to the endpoint, once (invariant 3).
   void report(int code, std::string reason, bool wasClean) {
+    assert(checkInvariants());
     if (phase_ == Phase::kEnded || phase_ == Phase::kFinished) return;
     phase_ = Phase::kEnded;
     if (transport_) transport_->markClosed();
@@ -423,63 +663,38 @@ class Session final : public WebSocketSession, public std::enable_shared_from_th
     callEndpoint("closed", [&] { endpoint->closed(code, std::move(reason), wasClean); });
   }
 
-  // Waits for the client's EOF after our half-close so that it reads our close frame instead of
-  // a reset (unread input at close() makes the kernel send RST), bounded by closeTimeout.
-  void linger() {
-    if (!socket().is_open()) {
-      finish();
-      return;
-    }
-    armCloseTimer();
-    // Its own buffer: Beast's read may still be unwinding with readBuf_.
-    lingerBuf_ = std::make_unique<char[]>(kLingerChunk);
-    doLingerRead();
-  }
-
-  void doLingerRead() {
-    socket().async_read_some(asio::buffer(lingerBuf_.get(), kLingerChunk),
-                             [self = shared_from_this()](error_code ec, size_t n) {
-                               if (self->phase_ != Phase::kEnded) return;
-                               self->lingerBytes_ += n;
-                               if (ec || self->lingerBytes_ > kLingerMaxBytes) {
-                                 self->finish();
-                                 return;
-                               }
-                               self->doLingerRead();
-                             });
-  }
-
   // Buffers stay until the session is destroyed (right after its last handler ran): a cancelled
   // operation may still refer to them.
   void finish() {
     if (phase_ == Phase::kFinished) return;
     phase_ = Phase::kFinished;
-    closeTimer_.cancel();
-    closeSocket();
+    timer_.cancel();
+    error_code ignored;
+    socket_.close(ignored);
     auto onFinished = std::move(onFinished_);
     onFinished_ = nullptr;
     if (onFinished) onFinished();
   }
 
-  void armCloseTimer() {
-    closeTimer_.expires_after(options_.closeTimeout);
-    closeTimer_.async_wait([self = shared_from_this()](error_code ec) {
+  void armTimer(std::chrono::milliseconds delay) {
+    timer_.expires_after(delay);
+    timer_.async_wait([self = shared_from_this()](const error_code& ec) {
       // A wait that expired just as the timer was re-armed must not act on the old deadline.
-      if (ec == asio::error::operation_aborted || self->closeTimer_.expiry() > Clock::now()) {
-        return;
-      }
-      self->onCloseTimer();
+      if (ec == asio::error::operation_aborted || self->timer_.expiry() > Clock::now()) return;
+      self->onTimer();
     });
   }
 
-  void onCloseTimer() {
+  void onTimer() {
     switch (phase_) {
       case Phase::kHandshake:
       case Phase::kOpen:
-        // Pending operations now fail; their handlers report 1006 and finish.
         base::log(base::LogLevel::kDebug, kLogComponent,
-                  "the WebSocket peer did not complete a handshake in time; closing the socket");
-        closeSocket();
+                  peerClose_ && !closeQueued_
+                      ? "nobody answered the client's WebSocket close frame in time; closing"
+                      : "the WebSocket peer did not complete a handshake in time; closing");
+        reportEnd();
+        finish();
         break;
       case Phase::kEnded:
         finish();
@@ -490,28 +705,11 @@ class Session final : public WebSocketSession, public std::enable_shared_from_th
     }
   }
 
-  void closeSocket() {
-    error_code ignored;
-    socket().close(ignored);
-  }
-
-  // Drops the queued messages, except the one being written: its bytes must outlive the write
-  // (onWrite() pops it). Counts them as released while the session is open.
-  void dropQueue() {
-    const size_t keep = writing_ ? 1 : 0;
-    if (phase_ == Phase::kOpen) {
-      for (size_t i = keep; i < queue_.size(); ++i) {
-        if (!queue_[i].isClose) transport_->released(queue_[i].data.size());
-      }
-    }
-    queue_.erase(queue_.begin() + static_cast<std::ptrdiff_t>(keep), queue_.end());
-  }
-
   // Idle WebSockets stay open while the peer is alive; see "Idle connections".
   void enableKeepAlive() {
     error_code ignored;
-    socket().set_option(asio::socket_base::keep_alive(true), ignored);
-    int fd = socket().native_handle();
+    socket_.set_option(asio::socket_base::keep_alive(true), ignored);
+    int fd = socket_.native_handle();
     ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &kKeepAliveIdleSeconds,
                  sizeof(kKeepAliveIdleSeconds));
     ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &kKeepAliveIntervalSeconds,
@@ -539,37 +737,53 @@ class Session final : public WebSocketSession, public std::enable_shared_from_th
 
   base::EventLoop& loop_;
   const WebSocketSessionOptions options_;
-  websocket::stream<WsSocket, /*deflateSupported=*/false> ws_;
+  tcp::socket socket_;
   std::shared_ptr<WebSocketEndpoint> endpoint_;  // reset once closed() was delivered
   std::function<void()> onFinished_;
   std::shared_ptr<Transport> transport_;  // created when the handshake completes
-  asio::steady_timer closeTimer_;
-  beast::flat_buffer readBuf_;
-  std::string handshake_;              // the request bytes for async_accept, until it completes
-  std::deque<OutgoingOp> queue_;       // messages (and the close) not yet fully written
-  std::unique_ptr<char[]> lingerBuf_;  // lingering close: discarded input
+  asio::steady_timer timer_;              // invariant 4
   Phase phase_ = Phase::kNew;
-  bool writing_ = false;             // an async_write of queue_.front() is outstanding
-  bool closeQueued_ = false;         // a close is in queue_ or started
-  bool closeStarted_ = false;        // async_close was issued
-  bool goingAwayRequested_ = false;  // goingAway() during the opening handshake
-  size_t lingerBytes_ = 0;
+  std::string handshake_;  // the 101, until written
+
+  // Reading.
+  FrameParser parser_;
+  std::string pending_;      // bytes that came with the upgrade request, until connected
+  size_t discarded_ = 0;     // bytes read after the client's close frame or while lingering
+  bool reading_ = false;     // a wait for input, or a posted readAvailable(), is outstanding
+  bool inReadLoop_ = false;  // readAvailable() is running (an endpoint call may re-enter)
+  bool readEof_ = false;     // the read side has ended (EOF or error)
+
+  // Writing.
+  std::deque<OutFrame> queue_;  // frames not yet fully written, in call order (invariant 2)
+  size_t inFlight_ = 0;         // how many at its head the current write holds
+  std::string pong_;            // the pong to write before the next queued frames
+  std::string pongInFlight_;    // the pong the current write holds
+  std::array<asio::const_buffer, kMaxGather> buffers_;
+  bool writing_ = false;
+
+  // Closing (see the design notes).
+  std::optional<PeerClose> peerClose_;  // the client's close frame, once it arrived
+  bool closeQueued_ = false;            // our close frame is in queue_ (or written)
+  bool closeStarted_ = false;           // ... and part of a write
+  bool closeSent_ = false;              // ... and written
+  bool halfClosed_ = false;             // shutdown(send) was done
+  bool goingAwayRequested_ = false;     // goingAway() during the opening handshake
 };
 
-void Transport::submit(OutgoingOp op) {
-  const size_t bytes = op.isClose ? 0 : op.data.size();
+void Transport::submit(OutFrame frame) {
+  const size_t bytes = frame.payloadBytes;
   if (loop_.isCurrent()) {
     std::unique_lock<std::mutex> lock(mu_);
     if (closed_) return;
-    if (op.isClose) closed_ = true;
+    if (frame.isClose) closed_ = true;
     buffered_.fetch_add(bytes, std::memory_order_relaxed);
     if (!incoming_.empty()) {  // a batch from another thread is waiting: keep call order
-      incoming_.push_back(std::move(op));
+      incoming_.push_back(std::move(frame));
       return;
     }
     lock.unlock();
     if (auto session = session_.lock()) {
-      session->enqueue(std::move(op));
+      session->enqueue(std::move(frame));
     } else {
       released(bytes);
     }
@@ -577,9 +791,9 @@ void Transport::submit(OutgoingOp op) {
   }
   std::lock_guard<std::mutex> lock(mu_);
   if (closed_) return;
-  if (op.isClose) closed_ = true;
+  if (frame.isClose) closed_ = true;
   buffered_.fetch_add(bytes, std::memory_order_relaxed);
-  incoming_.push_back(std::move(op));
+  incoming_.push_back(std::move(frame));
   if (!drainPosted_) {
     drainPosted_ = true;
     loop_.post([self = shared_from_this()] { self->drain(); });
@@ -593,11 +807,11 @@ void Transport::drain() {
     drainPosted_ = false;
   }
   std::shared_ptr<Session> session = session_.lock();
-  for (OutgoingOp& op : draining_) {
+  for (OutFrame& frame : draining_) {
     if (session) {
-      session->enqueue(std::move(op));
-    } else if (!op.isClose) {
-      released(op.data.size());
+      session->enqueue(std::move(frame));
+    } else {
+      released(frame.payloadBytes);
     }
   }
   draining_.clear();

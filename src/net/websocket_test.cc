@@ -1,6 +1,7 @@
-// Tests for HttpServer's WebSockets (websocket_session.cc): a real server on 127.0.0.1 (port 0)
-// with two EventLoops on two threads, driven by TestWebSocketClient (Beast) and, for raw HTTP,
-// TestHttpClient. Endpoints record every call; waits are condition variables with deadlines.
+// Tests for HttpServer's WebSockets (websocket_session.cc, websocket_frame.cc): a real server on
+// 127.0.0.1 (port 0) with two EventLoops on two threads, driven by TestWebSocketClient (Beast) and,
+// for raw frames and bytes, TestHttpClient. Endpoints record every call; waits are condition
+// variables with deadlines. websocket_frame_test.cc tests the parser without sockets.
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -76,10 +77,11 @@ struct ClosedCall {
 };
 
 // Records every call (as text, in order) and the thread it came on; optionally echoes each
-// message back through the transport (from the loop thread, inside message()).
+// message back through the transport (from the loop thread, inside message()) and answers the
+// client's close frame at once with its own code and reason (inside closeReceived()).
 class RecordingEndpoint : public WebSocketEndpoint {
  public:
-  explicit RecordingEndpoint(bool echo) : echo_(echo) {}
+  explicit RecordingEndpoint(bool echo) : echo_(echo), answerClose_(echo) {}
 
   void connected(std::shared_ptr<WebSocketTransport> transport) override {
     std::lock_guard<std::mutex> lock(mu_);
@@ -96,6 +98,16 @@ class RecordingEndpoint : public WebSocketEndpoint {
       transport = transport_;
     }
     if (echo_ && transport) transport->send(std::move(data), binary);
+  }
+  void closeReceived(int code, std::string reason) override {
+    std::shared_ptr<WebSocketTransport> transport;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      note("closeReceived:" + std::to_string(code) + ":" + reason);
+      ++closeReceivedCalls_;
+      transport = transport_;
+    }
+    if (answerClose_ && transport) transport->close(code, std::move(reason));
   }
   void closed(int code, std::string reason, bool wasClean) override {
     std::lock_guard<std::mutex> lock(mu_);
@@ -122,6 +134,9 @@ class RecordingEndpoint : public WebSocketEndpoint {
   }
   bool waitMessages(size_t n) {
     return waitFor([&] { return messages_.size() >= n; });
+  }
+  bool waitCloseReceived() {
+    return waitFor([&] { return closeReceivedCalls_ > 0; });
   }
 
   std::shared_ptr<WebSocketTransport> transport() {
@@ -163,6 +178,7 @@ class RecordingEndpoint : public WebSocketEndpoint {
   }
 
   const bool echo_;
+  const bool answerClose_;
   std::mutex mu_;
   std::condition_variable cv_;
   std::shared_ptr<WebSocketTransport> transport_;
@@ -172,6 +188,7 @@ class RecordingEndpoint : public WebSocketEndpoint {
   std::set<std::thread::id> threads_;
   ClosedCall closed_;
   int closedCalls_ = 0;
+  int closeReceivedCalls_ = 0;
 };
 
 // An endpoint whose message() throws.
@@ -198,6 +215,11 @@ class ShardEchoEndpoint : public WebSocketEndpoint,
       self->transport_->send(std::move(data), binary);
     });
   }
+  void closeReceived(int code, std::string reason) override {
+    shard_.post([self = shared_from_this(), code, reason = std::move(reason)]() mutable {
+      self->transport_->close(code, std::move(reason));
+    });
+  }
   void closed(int, std::string, bool) override {
     shard_.post([self = shared_from_this()] { self->transport_.reset(); });
   }
@@ -212,6 +234,14 @@ class ShardEchoEndpoint : public WebSocketEndpoint,
 constexpr std::string_view kUpgradeHeaders =
     "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
     "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n";
+
+// A close frame's payload: the code (big-endian) and the reason.
+std::string closePayload(int code, std::string_view reason = {}) {
+  std::string payload;
+  payload.push_back(static_cast<char>(code >> 8));
+  payload.push_back(static_cast<char>(code & 0xFF));
+  return payload.append(reason);
+}
 
 class WebSocketTest : public ::testing::Test {
  protected:
@@ -323,6 +353,20 @@ class WebSocketTest : public ::testing::Test {
     return client;
   }
 
+  // A raw connection upgraded to a WebSocket on `target` (the 101 already read), for tests that
+  // write hand-made frames and check the exact bytes the server sends.
+  TestHttpClient rawWebSocket(std::string_view target) {
+    TestHttpClient raw;
+    EXPECT_TRUE(raw.connect(server_->port()).isOk());
+    EXPECT_TRUE(raw.send(TestHttpClient::formatRequest("GET", target, {}, kUpgradeHeaders)).isOk());
+    auto head = raw.readUntil("\r\n\r\n");
+    EXPECT_TRUE(head.isOk()) << head.status().toString();
+    if (head.isOk()) {
+      EXPECT_EQ(head->rfind("HTTP/1.1 101 Switching Protocols\r\n", 0), 0u) << *head;
+    }
+    return raw;
+  }
+
   bool shutdownAndWait() {
     auto drained = std::make_shared<std::promise<void>>();
     server_->shutdown([drained] { drained->set_value(); });
@@ -426,33 +470,104 @@ TEST_F(WebSocketTest, FragmentedMessageIsDeliveredJoined) {
   EXPECT_EQ(e->messages(), (std::vector<std::string>{"Hello, world", "\x01\x02\x03"}));
 }
 
-TEST_F(WebSocketTest, ClientCloseIsAnsweredAndReportedCleanWithCodeAndReason) {
+TEST_F(WebSocketTest, LargeMessagesArriveWhole) {
   startServer();
   TestWebSocketClient client = connect("/echo");
+  std::string big(5 * 1024 * 1024 + 7, '\0');
+  for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>(i * 131 + (i >> 12));
+  std::string text;
+  while (text.size() < 200 * 1024) text += "w\xc3\xb6rld, ";
+  ASSERT_TRUE(client.send(big, true).isOk());
+  ASSERT_TRUE(client.sendFragmented({text.substr(0, 70001), text.substr(70001)}).isOk());
+  auto first = client.receive();
+  ASSERT_TRUE(first.isOk()) << first.status().toString();
+  EXPECT_TRUE(first->binary);
+  EXPECT_TRUE(first->data == big);
+  auto second = client.receive();
+  ASSERT_TRUE(second.isOk()) << second.status().toString();
+  EXPECT_FALSE(second->binary);
+  EXPECT_TRUE(second->data == text);
+}
+
+TEST_F(WebSocketTest, ClientCloseAnsweredByTheEndpointEndsCleanWithTheClientsCodeAndReason) {
+  startServer();
+  TestWebSocketClient client = connect("/echo");  // answers a close frame at once, in kind
   ASSERT_TRUE(client.send("bye soon").isOk());
   ASSERT_TRUE(client.receive().isOk());
   ASSERT_TRUE(client.close(4001, "done here").isOk());
   ASSERT_TRUE(client.closeFrame());
-  EXPECT_EQ(client.closeFrame()->code, 4001);  // the server answered with the same code
+  EXPECT_EQ(client.closeFrame()->code, 4001);  // the endpoint's answer, reason included
+  EXPECT_EQ(client.closeFrame()->reason, "done here");
   auto e = endpoint(0);
   ASSERT_TRUE(e->waitClosed());
-  ClosedCall closed = e->closedCall();
-  EXPECT_EQ(closed.code, 4001);
-  EXPECT_EQ(closed.reason, "done here");
-  EXPECT_TRUE(closed.wasClean);
+  EXPECT_EQ(e->events(),
+            (std::vector<std::string>{"connected", "text:bye soon", "closeReceived:4001:done here",
+                                      "closed:4001:done here:clean"}));
   EXPECT_TRUE(eventually([&] { return server_->openConnections() == 0; }));
-  EXPECT_EQ(e->closedCalls(), 1);
 }
 
-TEST_F(WebSocketTest, ClientCloseWithoutCodeIsReportedAs1005) {
+TEST_F(WebSocketTest, ClientCloseIsNotAnsweredUntilTheEndpointClosesAndSendsStillGoOut) {
   startServer();
-  TestWebSocketClient client = connect("/record");
+  TestHttpClient raw = rawWebSocket("/record");  // does not answer close frames by itself
+  auto e = endpoint(0);
+  ASSERT_TRUE(e && e->waitConnected());
+  // The close frame, and a frame that may not follow it (ignored).
+  ASSERT_TRUE(raw.send(TestWebSocketClient::frame(8, closePayload(4001, "done here")) +
+                       TestWebSocketClient::frame(1, "after the close frame"))
+                  .isOk());
+  ASSERT_TRUE(e->waitCloseReceived());
+  EXPECT_EQ(e->closedCalls(), 0);
+  auto transport = e->transport();
+  transport->send("still open", false);  // the socket is closing: sends still go out
+  transport->close(4002, "answer");
+  transport->send("after our close", false);  // ignored
+  std::string bytes;
+  EXPECT_TRUE(raw.waitForClose(kWait, &bytes));  // our close frame, then the server's FIN
+  // Nothing went out before the endpoint's answer: the message precedes the close frame.
+  EXPECT_EQ(bytes,
+            "\x81\x0a"
+            "still open"
+            "\x88\x08\x0f\xa2"
+            "answer");
+  raw.close();
+  ASSERT_TRUE(e->waitClosed());
+  // closed() has the client's code and reason.
+  EXPECT_EQ(e->events(), (std::vector<std::string>{"connected", "closeReceived:4001:done here",
+                                                   "closed:4001:done here:clean"}));
+  EXPECT_TRUE(eventually([&] { return server_->openConnections() == 0; }));
+  EXPECT_EQ(transport->bufferedBytes(), 0u);
+}
+
+TEST_F(WebSocketTest, AnUnansweredClientCloseEndsAfterTheReplyTimeoutStillClean) {
+  HttpServerOptions options;
+  options.webSocketCloseReplyTimeout = 200ms;
+  startServer(options);
+  TestHttpClient raw = rawWebSocket("/record");
+  auto e = endpoint(0);
+  ASSERT_TRUE(e && e->waitConnected());
+  ASSERT_TRUE(raw.send(TestWebSocketClient::frame(8, closePayload(1000, "bye"))).isOk());
+  std::string bytes;
+  EXPECT_TRUE(raw.waitForClose(kWait, &bytes));
+  EXPECT_EQ(bytes, "");  // nobody answered: no close frame either
+  ASSERT_TRUE(e->waitClosed());
+  EXPECT_EQ(e->events(), (std::vector<std::string>{"connected", "closeReceived:1000:bye",
+                                                   "closed:1000:bye:clean"}));
+  EXPECT_TRUE(eventually([&] { return server_->openConnections() == 0; }));
+  // A late answer is ignored.
+  e->transport()->close(1000, "");
+  EXPECT_EQ(e->transport()->bufferedBytes(), 0u);
+}
+
+TEST_F(WebSocketTest, ClientCloseWithoutCodeIsReportedAs1005AndAnsweredWithoutCode) {
+  startServer();
+  TestWebSocketClient client = connect("/echo");  // answers with close(1005, ""): no code
   ASSERT_TRUE(client.close(0).isOk());
+  ASSERT_TRUE(client.closeFrame());
+  EXPECT_EQ(client.closeFrame()->code, 1005);
   auto e = endpoint(0);
   ASSERT_TRUE(e->waitClosed());
-  EXPECT_EQ(e->closedCall().code, 1005);
-  EXPECT_EQ(e->closedCall().reason, "");
-  EXPECT_TRUE(e->closedCall().wasClean);
+  EXPECT_EQ(e->events(),
+            (std::vector<std::string>{"connected", "closeReceived:1005:", "closed:1005::clean"}));
 }
 
 TEST_F(WebSocketTest, ServerCloseFromAnotherThreadReachesTheClientAfterQueuedMessages) {
@@ -473,8 +588,8 @@ TEST_F(WebSocketTest, ServerCloseFromAnotherThreadReachesTheClientAfterQueuedMes
   EXPECT_EQ(client.closeFrame()->code, 4000);
   EXPECT_EQ(client.closeFrame()->reason, "bye");
   ASSERT_TRUE(e->waitClosed());
-  EXPECT_EQ(e->closedCall().code, 4000);  // the client's answer echoes ours
-  EXPECT_TRUE(e->closedCall().wasClean);
+  // The client's answer (Beast echoes the code) ends it; it is not a closeReceived().
+  EXPECT_EQ(e->events(), (std::vector<std::string>{"connected", "closed:4000::clean"}));
   EXPECT_TRUE(eventually([&] { return server_->openConnections() == 0; }));
   // Calls after the end are ignored.
   transport->send("after the end", false);
@@ -482,7 +597,29 @@ TEST_F(WebSocketTest, ServerCloseFromAnotherThreadReachesTheClientAfterQueuedMes
   EXPECT_EQ(transport->bufferedBytes(), 0u);
 }
 
-TEST_F(WebSocketTest, AbruptDisconnectIsReportedAs1006) {
+TEST_F(WebSocketTest, MessagesBeforeTheClientsAnswerToOurCloseAreStillDelivered) {
+  startServer();
+  TestHttpClient raw = rawWebSocket("/record");
+  auto e = endpoint(0);
+  ASSERT_TRUE(e && e->waitConnected());
+  e->transport()->close(4000, "bye");
+  auto closeBytes = raw.readUntil("bye");
+  ASSERT_TRUE(closeBytes.isOk()) << closeBytes.status().toString();
+  EXPECT_EQ(*closeBytes,
+            "\x88\x05\x0f\xa0"
+            "bye");
+  ASSERT_TRUE(raw.send(TestWebSocketClient::frame(1, "late") +
+                       TestWebSocketClient::frame(8, closePayload(4000, "ok")))
+                  .isOk());
+  EXPECT_TRUE(raw.waitForClose());
+  raw.close();
+  ASSERT_TRUE(e->waitClosed());
+  EXPECT_EQ(e->events(),
+            (std::vector<std::string>{"connected", "text:late", "closed:4000:ok:clean"}));
+  EXPECT_TRUE(eventually([&] { return server_->openConnections() == 0; }));
+}
+
+TEST_F(WebSocketTest, AbruptDisconnectIsReportedAs1006WithWorkerdsReason) {
   startServer();
   TestWebSocketClient client = connect("/echo");
   ASSERT_TRUE(client.send("x").isOk());
@@ -491,7 +628,7 @@ TEST_F(WebSocketTest, AbruptDisconnectIsReportedAs1006) {
   auto e = endpoint(0);
   ASSERT_TRUE(e->waitClosed());
   EXPECT_EQ(e->closedCall().code, 1006);
-  EXPECT_EQ(e->closedCall().reason, "");
+  EXPECT_EQ(e->closedCall().reason, "WebSocket disconnected without sending Close frame.");
   EXPECT_FALSE(e->closedCall().wasClean);
   EXPECT_TRUE(e->errors().empty());
   EXPECT_TRUE(eventually([&] { return server_->openConnections() == 0; }));
@@ -508,15 +645,17 @@ TEST_F(WebSocketTest, OversizedMessageClosesWith1009AndSparesOtherConnections) {
   ASSERT_TRUE(atLimit.isOk()) << atLimit.status().toString();
   EXPECT_EQ(atLimit->data.size(), 1024u);
 
+  // As workerd counts: the frame against what is left of the limit.
   ASSERT_TRUE(big.sendFragmented({std::string(600, 'b'), std::string(600, 'b')}).isOk());
   EXPECT_FALSE(big.receive().isOk());
   ASSERT_TRUE(big.closeFrame());
   EXPECT_EQ(big.closeFrame()->code, 1009);
+  EXPECT_EQ(big.closeFrame()->reason, "Message is too large: 600 > 424");
   auto e = endpoint(0);
   ASSERT_TRUE(e->waitClosed());
-  ASSERT_EQ(e->errors().size(), 1u);
-  EXPECT_NE(e->errors()[0].find("too large"), std::string::npos) << e->errors()[0];
+  EXPECT_EQ(e->errors(), std::vector<std::string>{"Message is too large: 600 > 424"});
   EXPECT_EQ(e->closedCall().code, 1006);
+  EXPECT_EQ(e->closedCall().reason, "WebSocket disconnected without sending Close frame.");
   EXPECT_FALSE(e->closedCall().wasClean);
   auto events = e->events();
   ASSERT_GE(events.size(), 2u);
@@ -528,6 +667,27 @@ TEST_F(WebSocketTest, OversizedMessageClosesWith1009AndSparesOtherConnections) {
   EXPECT_EQ(echo->data, "still here");
 }
 
+TEST_F(WebSocketTest, AFrameOverTheDefault32MiBLimitIsRefusedFromItsHeader) {
+  startServer();
+  TestHttpClient raw = rawWebSocket("/record");
+  // Only the header of a 32 MiB + 1 byte binary frame: nothing more needs to arrive.
+  std::string header("\x82\xff", 2);
+  const uint64_t length = 32 * 1024 * 1024 + 1;
+  for (int shift = 56; shift >= 0; shift -= 8) header.push_back(static_cast<char>(length >> shift));
+  header.append("\x01\x02\x03\x04", 4);
+  ASSERT_TRUE(raw.send(header).isOk());
+  const std::string reason = "Message is too large: 33554433 > 33554432";
+  std::string bytes;
+  EXPECT_TRUE(raw.waitForClose(kWait, &bytes));
+  EXPECT_EQ(bytes,
+            "\x88" + std::string(1, static_cast<char>(2 + reason.size())) + "\x03\xf1" + reason);
+  raw.close();
+  auto e = endpoint(0);
+  ASSERT_TRUE(e->waitClosed());
+  EXPECT_EQ(e->errors(), std::vector<std::string>{reason});
+  EXPECT_EQ(e->closedCall().code, 1006);
+}
+
 TEST_F(WebSocketTest, InvalidUtf8TextClosesWith1007) {
   startServer();
   TestWebSocketClient client = connect("/echo");
@@ -535,6 +695,7 @@ TEST_F(WebSocketTest, InvalidUtf8TextClosesWith1007) {
   EXPECT_FALSE(client.receive().isOk());
   ASSERT_TRUE(client.closeFrame());
   EXPECT_EQ(client.closeFrame()->code, 1007);
+  EXPECT_EQ(client.closeFrame()->reason, "Received a text message that is not valid UTF-8");
   auto e = endpoint(0);
   ASSERT_TRUE(e->waitClosed());
   ASSERT_EQ(e->errors().size(), 1u);
@@ -549,6 +710,7 @@ TEST_F(WebSocketTest, UnmaskedClientFrameClosesWith1002) {
   EXPECT_FALSE(client.receive().isOk());
   ASSERT_TRUE(client.closeFrame());
   EXPECT_EQ(client.closeFrame()->code, 1002);
+  EXPECT_EQ(client.closeFrame()->reason, "Received an unmasked frame from the client");
   auto e = endpoint(0);
   ASSERT_TRUE(e->waitClosed());
   EXPECT_EQ(e->errors().size(), 1u);
@@ -562,9 +724,10 @@ TEST_F(WebSocketTest, ReservedOpcodeClosesWith1002) {
   EXPECT_FALSE(client.receive().isOk());
   ASSERT_TRUE(client.closeFrame());
   EXPECT_EQ(client.closeFrame()->code, 1002);
+  EXPECT_EQ(client.closeFrame()->reason, "Unknown opcode 3");
   auto e = endpoint(0);
   ASSERT_TRUE(e->waitClosed());
-  EXPECT_EQ(e->errors().size(), 1u);
+  EXPECT_EQ(e->errors(), std::vector<std::string>{"Unknown opcode 3"});
 }
 
 TEST_F(WebSocketTest, PingIsAnsweredWithPong) {
@@ -578,13 +741,54 @@ TEST_F(WebSocketTest, PingIsAnsweredWithPong) {
   EXPECT_EQ(client.pongsReceived(), 1);
 }
 
+TEST_F(WebSocketTest, FragmentsWithAPingBetweenThemAreJoinedAndThePingAnswered) {
+  startServer();
+  TestHttpClient raw = rawWebSocket("/echo");
+  ASSERT_TRUE(raw.send(TestWebSocketClient::frame(1, "Hel", /*fin=*/false) +
+                       TestWebSocketClient::frame(9, "are you there") +
+                       TestWebSocketClient::frame(0, "lo", /*fin=*/true))
+                  .isOk());
+  auto bytes = raw.readUntil("Hello");
+  ASSERT_TRUE(bytes.isOk()) << bytes.status().toString();
+  // The pong (same payload, unmasked) as soon as the ping was read, then the joined message.
+  EXPECT_EQ(*bytes,
+            "\x8a\x0d"
+            "are you there"
+            "\x81\x05"
+            "Hello");
+  auto e = endpoint(0);
+  EXPECT_EQ(e->messages(), std::vector<std::string>{"Hello"});
+}
+
+TEST_F(WebSocketTest, FramesArrivingOneByteAtATimeAreReassembled) {
+  startServer();
+  TestWebSocketClient client = connect("/echo");
+  const std::string medium(300, 'm');  // a 16-bit length
+  const std::string bytes =
+      TestWebSocketClient::frame(1, "split") + TestWebSocketClient::frame(2, medium) +
+      TestWebSocketClient::frame(1, "fr", /*fin=*/false) + TestWebSocketClient::frame(9, "p") +
+      TestWebSocketClient::frame(0, "ag\xc3", /*fin=*/false) +
+      TestWebSocketClient::frame(0, "\xb6", /*fin=*/true);
+  for (char c : bytes) ASSERT_TRUE(client.sendRaw(std::string_view(&c, 1)).isOk());
+  auto first = client.receive();
+  auto second = client.receive();
+  auto third = client.receive();
+  ASSERT_TRUE(first.isOk() && second.isOk() && third.isOk()) << third.status().toString();
+  EXPECT_EQ(first->data, "split");
+  EXPECT_EQ(second->data, medium);
+  EXPECT_TRUE(second->binary);
+  EXPECT_EQ(third->data, "frag\xc3\xb6");
+  EXPECT_EQ(client.pongsReceived(), 1);
+}
+
 TEST_F(WebSocketTest, BytesSentRightAfterTheUpgradeRequestAreNotLost) {
   startServer();
   TestHttpClient raw;
   ASSERT_TRUE(raw.connect(server_->port()).isOk());
-  // An eager client: the request and its first frame in one write.
+  // An eager client: the request, its first frame and half of the second in one write.
+  const std::string second = TestWebSocketClient::frame(2, "second");
   std::string bytes = TestHttpClient::formatRequest("GET", "/echo", {}, kUpgradeHeaders) +
-                      TestWebSocketClient::frame(1, "early");
+                      TestWebSocketClient::frame(1, "early") + second.substr(0, 5);
   ASSERT_TRUE(raw.send(bytes).isOk());
   auto head = raw.readUntil("\r\n\r\n");
   ASSERT_TRUE(head.isOk()) << head.status().toString();
@@ -592,11 +796,18 @@ TEST_F(WebSocketTest, BytesSentRightAfterTheUpgradeRequestAreNotLost) {
   // RFC 6455 1.3's worked example.
   EXPECT_NE(head->find("Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"), std::string::npos)
       << *head;
+  EXPECT_NE(head->find("Server: duro\r\n"), std::string::npos) << *head;
   auto echo = raw.readUntil("early");
   ASSERT_TRUE(echo.isOk()) << echo.status().toString();
   EXPECT_EQ(*echo,
             "\x81\x05"
             "early");  // an unmasked server text frame
+  ASSERT_TRUE(raw.send(second.substr(5)).isOk());
+  auto echo2 = raw.readUntil("second");
+  ASSERT_TRUE(echo2.isOk()) << echo2.status().toString();
+  EXPECT_EQ(*echo2,
+            "\x82\x06"
+            "second");
 }
 
 TEST_F(WebSocketTest, PipelinedResponsesBeforeTheUpgradeAreWrittenFirst) {
@@ -684,7 +895,10 @@ TEST_F(WebSocketTest, AnEndpointAnsweredAfterTheClientLeftIsToldItIsClosed) {
   deferred(0)(accept101());
   auto e = endpoint(0);
   ASSERT_TRUE(e && e->waitClosed());
-  EXPECT_EQ(e->events().back(), "closed:1006::unclean");
+  // "closed:1006::unclean" if the server saw it first, with workerd's reason after connected().
+  const std::string last = e->events().back();
+  EXPECT_EQ(last.rfind("closed:1006:", 0), 0u) << last;
+  EXPECT_NE(last.find(":unclean"), std::string::npos) << last;
   EXPECT_TRUE(eventually([&] { return server_->openConnections() == 0; }));
 }
 
@@ -804,6 +1018,7 @@ TEST_F(WebSocketTest, CloseHandshakeTimesOutWhenTheClientDoesNotAnswer) {
   EXPECT_TRUE(client.waitForTcpClose());
   ASSERT_TRUE(e->waitClosed());
   EXPECT_EQ(e->closedCall().code, 1006);
+  EXPECT_EQ(e->closedCall().reason, "WebSocket disconnected without sending Close frame.");
   EXPECT_FALSE(e->closedCall().wasClean);
   EXPECT_TRUE(eventually([&] { return server_->openConnections() == 0; }));
 }
@@ -832,7 +1047,7 @@ TEST_F(WebSocketTest, ClientVanishingWhileALargeMessageIsBeingWrittenIsReportedA
   EXPECT_TRUE(eventually([&] { return server_->openConnections() == 0; }));
 }
 
-TEST_F(WebSocketTest, ClientCloseStuckBehindALargeMessageEndsAfterTheCloseTimeout) {
+TEST_F(WebSocketTest, AnAnswerStuckBehindALargeMessageEndsAfterTheCloseTimeoutStillClean) {
   HttpServerOptions options;
   options.webSocketCloseTimeout = 200ms;
   startServer(options);
@@ -840,12 +1055,34 @@ TEST_F(WebSocketTest, ClientCloseStuckBehindALargeMessageEndsAfterTheCloseTimeou
   auto e = endpoint(0);
   ASSERT_TRUE(e && e->waitConnected());
   e->transport()->send(hugeMessage(), true);
-  // A close frame (code 1000), but the client never reads: our reply cannot be written.
-  ASSERT_TRUE(client.sendRaw(TestWebSocketClient::frame(8, std::string("\x03\xe8", 2))).isOk());
+  // A close frame (code 1000), but the client never reads: our answer cannot be written.
+  ASSERT_TRUE(client.sendRaw(TestWebSocketClient::frame(8, closePayload(1000))).isOk());
+  ASSERT_TRUE(e->waitCloseReceived());
+  e->transport()->close(1000, "");
   ASSERT_TRUE(e->waitClosed());
-  EXPECT_EQ(e->closedCall().code, 1006);
-  EXPECT_FALSE(e->closedCall().wasClean);
+  // The client did close cleanly; our answer just never got out.
+  EXPECT_EQ(e->events(),
+            (std::vector<std::string>{"connected", "closeReceived:1000:", "closed:1000::clean"}));
   EXPECT_TRUE(eventually([&] { return server_->openConnections() == 0; }));
+}
+
+TEST_F(WebSocketTest, ShutdownAnswersAnUnansweredClientCloseWith1001) {
+  startServer();
+  TestHttpClient raw = rawWebSocket("/record");
+  auto e = endpoint(0);
+  ASSERT_TRUE(e && e->waitConnected());
+  ASSERT_TRUE(raw.send(TestWebSocketClient::frame(8, closePayload(4000, "leaving"))).isOk());
+  ASSERT_TRUE(e->waitCloseReceived());
+  auto drained = std::make_shared<std::promise<void>>();
+  server_->shutdown([drained] { drained->set_value(); });
+  std::string bytes;
+  EXPECT_TRUE(raw.waitForClose(kWait, &bytes));
+  EXPECT_EQ(bytes, std::string("\x88\x02\x03\xe9", 4));
+  raw.close();
+  EXPECT_EQ(drained->get_future().wait_for(kWait), std::future_status::ready);
+  ASSERT_TRUE(e->waitClosed());
+  EXPECT_EQ(e->events(), (std::vector<std::string>{"connected", "closeReceived:4000:leaving",
+                                                   "closed:4000:leaving:clean"}));
 }
 
 TEST_F(WebSocketTest, EndpointThatThrowsClosesTheWebSocketWith1011) {

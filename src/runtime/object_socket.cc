@@ -135,6 +135,12 @@ void ObjectSocket::message(std::string data, bool binary) {
   });
 }
 
+void ObjectSocket::closeReceived(int code, std::string reason) {
+  loop_.post([self = shared_from_this(), code, reason = std::move(reason)]() mutable {
+    if (self->transport_) self->transport_->close(code, std::move(reason));
+  });
+}
+
 void ObjectSocket::closed(int code, std::string reason, bool wasClean) {
   loop_.post([self = shared_from_this(), code, reason = std::move(reason), wasClean]() mutable {
     self->onClosed(code, std::move(reason), wasClean);

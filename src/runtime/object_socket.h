@@ -47,6 +47,9 @@ class ObjectSocket final : public WebSocket,
   // --- WebSocketEndpoint (the connection's thread: each call posts to the object's shard) ---
   void connected(std::shared_ptr<WebSocketTransport> transport) override;
   void message(std::string data, bool binary) override;
+  // For now the client's close frame is answered at once with its own code and reason (from the
+  // object's shard); closed() then follows as before.
+  void closeReceived(int code, std::string reason) override;
   void closed(int code, std::string reason, bool wasClean) override;
   void error(std::string message) override;
 
