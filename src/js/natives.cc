@@ -26,6 +26,7 @@
 #include "runtime/method_call_event.h"
 #include "runtime/namespace_binding.h"
 #include "runtime/object_host.h"
+#include "runtime/websocket_event.h"
 
 namespace duro::js {
 
@@ -1022,12 +1023,18 @@ std::shared_ptr<runtime::ObjectSocket> socketArg(const FunctionCallbackInfo<Valu
 
 void wsPair(const FunctionCallbackInfo<Value>& info, ShardIsolate& js) {
   ObjectSlot* slot = js.object(js.currentOwner());
+  std::shared_ptr<runtime::ObjectSocket> socket;
   if (slot == nullptr) {
-    throw JsThrow{JsThrow::kError,
-                  "WebSocketPair can only be created inside a Durable Object in duro (not yet in "
-                  "a stateless Worker)."};
+    // The stateless Worker's own socket: events go straight to its listeners on this thread.
+    base::EventLoop* loop = base::EventLoop::current();
+    if (loop == nullptr) throw JsThrow{JsThrow::kError, "WebSockets need an event loop"};
+    ShardIsolate* self = &js;
+    socket = std::make_shared<runtime::ObjectSocket>(
+        [self](std::unique_ptr<runtime::WebSocketEvent> event) { self->deliverWorkerSocketEvent(std::move(event)); },
+        *loop, runtime::ObjectHost::nextWebSocketId());
+  } else {
+    socket = hostOf(*slot).newSocket();
   }
-  std::shared_ptr<runtime::ObjectSocket> socket = hostOf(*slot).newSocket();
   js.sockets[socket->id()] = socket;
   js.clientEnds[socket->id()] = socket;
   Isolate* isolate = info.GetIsolate();
@@ -1044,7 +1051,7 @@ void wsAccept(const FunctionCallbackInfo<Value>& info, ShardIsolate& js) {
     }
     return;  // accept() twice is allowed
   }
-  socket->accept(false, {});
+  socket->accept(false, {}, js.autoReplyToClose);
 }
 
 void wsAcceptHibernatable(const FunctionCallbackInfo<Value>& info, ShardIsolate& js) {

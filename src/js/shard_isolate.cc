@@ -388,6 +388,8 @@ void ShardIsolate::load() {
                       v8::Boolean::New(isolate_, compatibilityEnabled(o, "2026-03-17",
                                                                       "websocket_standard_binary_type",
                                                                       "no_websocket_standard_binary_type")));
+    autoReplyToClose = compatibilityEnabled(o, "2026-04-07", "web_socket_auto_reply_to_close",
+                                            "web_socket_manual_reply_to_close");
     Local<Value> args[] = {compat};
     (void)checked(runtimeExport("setCompatibility").As<Function>()->Call(
         context, v8::Undefined(isolate_), 1, args));
@@ -1033,6 +1035,49 @@ Task<Response> ShardIsolate::toResponse(v8::Global<Value> value) {
     }
   }
   co_return response;
+}
+
+// ---- the Worker's own WebSockets ---------------------------------------------------------------
+
+void ShardIsolate::deliverWorkerSocketEvent(std::unique_ptr<runtime::WebSocketEvent> event) {
+  using Kind = runtime::WebSocketEvent::Kind;
+  {
+    Scope scope(*this, nullptr, 0);
+    Local<Context> context = this->context();
+    std::vector<Local<Value>> argv = {
+        v8::Undefined(isolate_),
+        v8::Number::New(isolate_, static_cast<double>(event->socket()->id())),
+        v8::False(isolate_)};
+    if (event->kind() == Kind::kMessage) {
+      argv.push_back(name("message"));
+      if (event->binary()) {
+        auto buffer = v8::ArrayBuffer::New(isolate_, event->data().size());
+        if (!event->data().empty()) {
+          std::memcpy(buffer->Data(), event->data().data(), event->data().size());
+        }
+        argv.push_back(buffer);
+      } else {
+        argv.push_back(str(isolate_, event->data()));
+      }
+    } else if (event->kind() == Kind::kClose) {
+      argv.push_back(name("close"));
+      argv.push_back(v8::Integer::New(isolate_, event->code()));
+      argv.push_back(str(isolate_, event->data()));
+      argv.push_back(v8::Boolean::New(isolate_, event->wasClean()));
+    } else {
+      argv.push_back(name("error"));
+      argv.push_back(str(isolate_, event->data()));
+    }
+    v8::TryCatch tryCatch(isolate_);
+    if (runtimeExport("deliverSocketEvent")
+            .As<Function>()
+            ->Call(context, v8::Undefined(isolate_), static_cast<int>(argv.size()), argv.data())
+            .IsEmpty() &&
+        tryCatch.HasCaught() && !tryCatch.HasTerminated()) {
+      reportError(tryCatch.Exception());
+    }
+  }
+  if (event->kind() == Kind::kClose) event->socket()->closeEventHandled();
 }
 
 // ---- handles -----------------------------------------------------------------------------------

@@ -34,6 +34,7 @@
 #include "duro/object.h"
 #include "js/script.h"
 #include "runtime/object_socket.h"
+#include "runtime/websocket_event.h"
 
 namespace duro::js {
 
@@ -171,6 +172,10 @@ class ShardIsolate {
   // Ids for client ends received from other objects: above the runtime's socket ids, below 2^53
   // (JavaScript numbers carry them).
   uint64_t nextClientEndId = 1ull << 52;
+  // Standard-API sockets answer a client's close frame themselves (compatibility date).
+  bool autoReplyToClose = true;
+  // An event of a socket the stateless Worker created: to its listeners.
+  void deliverWorkerSocketEvent(std::unique_ptr<runtime::WebSocketEvent> event);
 
   // --- timers (setTimeout / setInterval) ---
   uint32_t setTimer(v8::Local<v8::Function> callback, double delayMs, bool repeat);

@@ -733,7 +733,7 @@ class Connection final : public std::enable_shared_from_this<Connection> {
       return true;
     }
     refuseEndpoint(std::move(response.webSocket));
-    response = Response::text("Internal Server Error\n", 500);
+    response = Response::text("Internal Server Error", 500);  // workerd's body for this case
     return false;
   }
 

@@ -60,8 +60,9 @@ bool ObjectHost::isIdle() const noexcept {
     return false;
   }
   // A socket accepted the standard way (or not accepted yet) keeps the instance in memory.
+  // (sockets_ holds only sockets whose connection is not finished.)
   for (const auto& socket : sockets_) {
-    if (!socket->hibernatable() && socket->state() != WebSocket::State::kClosed) return false;
+    if (!socket->hibernatable()) return false;
   }
   return true;
 }
@@ -72,8 +73,10 @@ namespace {
 std::atomic<uint64_t> nextSocketId{1};
 }  // namespace
 
+uint64_t ObjectHost::nextWebSocketId() { return nextSocketId.fetch_add(1); }
+
 std::shared_ptr<ObjectSocket> ObjectHost::newSocket() {
-  auto socket = std::make_shared<ObjectSocket>(this, shard_.loop(), nextSocketId.fetch_add(1));
+  auto socket = std::make_shared<ObjectSocket>(this, shard_.loop(), nextWebSocketId());
   sockets_.push_back(socket);
   updateIdle();
   return socket;
@@ -103,7 +106,7 @@ std::vector<std::shared_ptr<WebSocket>> ObjectHost::getWebSockets(std::optional<
   // Newest first, as workerd lists them.
   for (auto it = sockets_.rbegin(); it != sockets_.rend(); ++it) {
     const auto& socket = *it;
-    if (!socket->hibernatable() || socket->state() == WebSocket::State::kClosed) continue;
+    if (!socket->listed()) continue;
     if (tag) {
       const auto& tags = socket->tags();
       if (std::find(tags.begin(), tags.end(), *tag) == tags.end()) continue;
@@ -128,13 +131,15 @@ void ObjectHost::socketAccepted(ObjectSocket&) { updateIdle(); }
 void ObjectHost::checkSocketLimit() const {
   size_t hibernatable = 0;
   for (const auto& socket : sockets_) {
-    if (socket->hibernatable() && socket->state() != WebSocket::State::kClosed) ++hibernatable;
+    if (socket->listed()) ++hibernatable;
   }
   if (hibernatable >= kMaxHibernatableSockets) {
     throw Error(Status::limitExceeded(
         "A Durable Object can have at most 32768 hibernatable WebSockets."));
   }
 }
+
+void ObjectHost::socketUnlisted(ObjectSocket&) { updateIdle(); }
 
 void ObjectHost::socketClosed(ObjectSocket& socket) {
   std::erase_if(sockets_, [&](const auto& s) { return s.get() == &socket; });
@@ -152,7 +157,7 @@ void ObjectHost::deliverSocketEvent(std::unique_ptr<ObjectEvent> event) { enqueu
 
 bool ObjectHost::hasHibernatableSockets() const noexcept {
   for (const auto& socket : sockets_) {
-    if (socket->hibernatable() && socket->state() != WebSocket::State::kClosed) return true;
+    if (socket->hibernatable()) return true;
   }
   return false;
 }

@@ -64,6 +64,8 @@ class ObjectHost final : public ObjectState, private storage::ObjectStoreHooks {
   // --- WebSockets (object_socket.h) ---
   // A new, unaccepted server end (JavaScript's WebSocketPair).
   std::shared_ptr<ObjectSocket> newSocket();
+  // Socket ids are unique in the process.
+  static uint64_t nextWebSocketId();
   std::shared_ptr<ObjectSocket> socket(uint64_t id) const;
   const std::optional<std::pair<std::string, std::string>>& webSocketAutoResponse() const {
     return autoResponse_;
@@ -75,6 +77,8 @@ class ObjectHost final : public ObjectState, private storage::ObjectStoreHooks {
   // Called by ObjectSocket on this shard.
   void socketAccepted(ObjectSocket& socket);
   void socketClosed(ObjectSocket& socket);
+  // The socket's close event was handled but its connection is still open.
+  void socketUnlisted(ObjectSocket& socket);
   bool autoResponds(ObjectSocket& socket, const std::string& message);
   void deliverSocketEvent(std::unique_ptr<ObjectEvent> event);
   // Open hibernatable sockets keep the host (not the instance) after the idle timeout.

@@ -10,6 +10,17 @@
 //  3. Incoming: a message equal to the object's auto-response request is answered here, on the
 //     shard, without an event (the instance is not constructed for it). Everything else becomes a
 //     WebSocketEvent in the object's queue, in arrival order.
+//  4. Closing, as workerd does it (include/duro/websocket.h has the net side):
+//     - the client closes first (closeReceived): a standard socket with auto-reply answers at once
+//       and is CLOSED in its close event; otherwise (hibernatable, or an old compatibility date)
+//       nothing is answered, the socket is CLOSING in the event and the code answers with close();
+//     - the object closes first: CLOSING until the client answers; the answer (closed(), clean)
+//       is the close event, with readyState CLOSED;
+//     - a drop: the close event has code 1006, wasClean false; readyState stays CLOSING
+//       (hibernatable) or OPEN (standard) during it;
+//     - a protocol error: an error event and no close event.
+//     A socket leaves getWebSockets() once its close event was handled, and the host once the
+//     connection is gone as well (finish()).
 #include "runtime/object_socket.h"
 
 #include "duro/status.h"
@@ -25,7 +36,7 @@ ObjectSocket::~ObjectSocket() = default;
 
 // ---- the object's side -------------------------------------------------------------------------
 
-void ObjectSocket::accept(bool hibernatable, std::vector<std::string> tags) {
+void ObjectSocket::accept(bool hibernatable, std::vector<std::string> tags, bool autoReplyToClose) {
   if (accepted_) {
     throw Error(Status::invalidArgument("The WebSocket has already been accepted."));
   }
@@ -43,9 +54,13 @@ void ObjectSocket::accept(bool hibernatable, std::vector<std::string> tags) {
   }
   accepted_ = true;
   hibernatable_ = hibernatable;
+  autoReplyToClose_ = autoReplyToClose;
   tags_ = std::move(tags);
-  if (state_ == State::kConnecting && transport_) state_ = State::kOpen;
   if (host_ != nullptr) host_->socketAccepted(*this);
+}
+
+bool ObjectSocket::listed() const noexcept {
+  return accepted_ && hibernatable_ && !closeHandled_ && state_ != State::kClosed;
 }
 
 void ObjectSocket::send(std::string data, bool binary) {
@@ -57,7 +72,10 @@ void ObjectSocket::send(std::string data, bool binary) {
   if (state_ == State::kClosing || state_ == State::kClosed || closeSent_) {
     throw Error(Status::invalidArgument("Can't call WebSocket send() after close()."));
   }
-  if (host_ == nullptr) return;
+  if (host_ == nullptr) {
+    if (sink_) transmit(std::move(data), binary);  // a Worker's socket: no output gate
+    return;
+  }
   // Note 2: behind the writes made before it.
   host_->outputGate().whenDurable(
       [self = shared_from_this(), data = std::move(data), binary](const Status& gate) mutable {
@@ -71,7 +89,9 @@ void ObjectSocket::send(std::string data, bool binary) {
 }
 
 void ObjectSocket::close(int code, std::string reason) {
-  if (code != 0 && code != 1000 && (code < 3000 || code > 4999)) {
+  bool valid = code == 0 || (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) ||
+               (code >= 1016 && code <= 4999);
+  if (!valid) {
     throw Error(Status::invalidArgument("Invalid WebSocket close code: " + std::to_string(code) +
                                         "."));
   }
@@ -80,8 +100,12 @@ void ObjectSocket::close(int code, std::string reason) {
   }
   if (closeSent_ || state_ == State::kClosed) return;
   closeSent_ = true;
-  if (state_ == State::kOpen || state_ == State::kConnecting) state_ = State::kClosing;
-  if (host_ == nullptr) return;
+  // Answering the client's close frame ends the handshake; starting one leaves us CLOSING.
+  state_ = (closeReceived_ || connectionGone_) ? State::kClosed : State::kClosing;
+  if (host_ == nullptr) {
+    if (sink_) sendDirectClose(code, std::move(reason));
+    return;
+  }
   host_->outputGate().whenDurable(
       [self = shared_from_this(), code, reason = std::move(reason)](const Status&) mutable {
         self->sendDirectClose(code, std::move(reason));
@@ -117,8 +141,10 @@ void ObjectSocket::transmit(std::string data, bool binary) {
 
 void ObjectSocket::detach() {
   host_ = nullptr;
+  sink_ = nullptr;
   if (transport_ && state_ != State::kClosed) transport_->close(1001, "Durable Object is going away");
   state_ = State::kClosed;
+  finished_ = true;
 }
 
 // ---- endpoint calls (note 1) -------------------------------------------------------------------
@@ -137,7 +163,7 @@ void ObjectSocket::message(std::string data, bool binary) {
 
 void ObjectSocket::closeReceived(int code, std::string reason) {
   loop_.post([self = shared_from_this(), code, reason = std::move(reason)]() mutable {
-    if (self->transport_) self->transport_->close(code, std::move(reason));
+    self->onCloseReceived(code, std::move(reason));
   });
 }
 
@@ -155,11 +181,10 @@ void ObjectSocket::error(std::string message) {
 
 void ObjectSocket::onConnected(std::shared_ptr<WebSocketTransport> transport) {
   transport_ = std::move(transport);
-  if (host_ == nullptr) {
+  if (!live()) {
     transport_->close(1001, "Durable Object is going away");
     return;
   }
-  if (state_ == State::kConnecting) state_ = accepted_ ? State::kOpen : State::kConnecting;
   while (!pending_.empty()) {
     transport_->send(std::move(pending_.front().first), pending_.front().second);
     pending_.pop_front();
@@ -171,25 +196,93 @@ void ObjectSocket::onConnected(std::shared_ptr<WebSocketTransport> transport) {
 }
 
 void ObjectSocket::onMessage(std::string data, bool binary) {
-  if (host_ == nullptr || state_ == State::kClosed) return;
-  if (!binary && host_->autoResponds(*this, data)) return;  // note 3
-  host_->deliverSocketEvent(std::make_unique<WebSocketEvent>(
+  if (!live() || state_ == State::kClosed) return;
+  if (host_ != nullptr && !binary && host_->autoResponds(*this, data)) return;  // note 3
+  deliver(std::make_unique<WebSocketEvent>(
       shared_from_this(), WebSocketEvent::Kind::kMessage, std::move(data), binary));
 }
 
+void ObjectSocket::onCloseReceived(int code, std::string reason) {
+  if (!live() || closeReceived_) return;
+  closeReceived_ = true;
+  if (closeSent_) return;  // we were closing already: this is the answer
+  if (!hibernatable_ && autoReplyToClose_) {
+    // Note 4: the runtime answers with the client's code and reason.
+    closeSent_ = true;
+    sendDirectClose(code == 1005 ? 0 : code, reason);
+    state_ = State::kClosed;
+  } else {
+    state_ = State::kClosing;
+  }
+  deliverClose(code, std::move(reason), true);
+}
+
 void ObjectSocket::onClosed(int code, std::string reason, bool wasClean) {
-  if (state_ == State::kClosed) return;
-  state_ = State::kClosed;
-  if (host_ == nullptr) return;
-  host_->deliverSocketEvent(std::make_unique<WebSocketEvent>(
+  connectionGone_ = true;
+  if (!live()) return;
+  if (errorReported_) {
+    // A protocol error was reported: no close event (as workerd).
+    state_ = State::kClosed;
+    closeHandled_ = true;
+    finish();
+    return;
+  }
+  if (closeDelivered_) {
+    // The close event was (or will be) delivered already; the connection is done now.
+    state_ = State::kClosed;
+    if (closeHandled_) finish();
+    return;
+  }
+  if (closeSent_) {
+    state_ = State::kClosed;  // the client answered our close frame (or it timed out)
+  } else if (hibernatable_) {
+    state_ = State::kClosing;  // a drop: CLOSING during the handler (note 4)
+  }
+  deliverClose(code, std::move(reason), wasClean);
+}
+
+void ObjectSocket::deliverClose(int code, std::string reason, bool wasClean) {
+  closeDelivered_ = true;
+  deliver(std::make_unique<WebSocketEvent>(
       shared_from_this(), WebSocketEvent::Kind::kClose, std::move(reason), false, code, wasClean));
-  host_->socketClosed(*this);
+}
+
+void ObjectSocket::closeEventHandled() {
+  closeHandled_ = true;
+  if (connectionGone_) {
+    state_ = State::kClosed;
+    finish();
+  } else if (host_ != nullptr) {
+    host_->socketUnlisted(*this);
+  }
+}
+
+void ObjectSocket::deliver(std::unique_ptr<WebSocketEvent> event) {
+  if (host_ != nullptr) {
+    host_->deliverSocketEvent(std::move(event));
+  } else if (sink_) {
+    sink_(std::move(event));
+  }
+}
+
+void ObjectSocket::finish() {
+  if (finished_) return;
+  finished_ = true;
+  if (host_ != nullptr) host_->socketClosed(*this);
 }
 
 void ObjectSocket::onError(std::string message) {
-  if (host_ == nullptr || state_ == State::kClosed) return;
-  host_->deliverSocketEvent(std::make_unique<WebSocketEvent>(
-      shared_from_this(), WebSocketEvent::Kind::kError, std::move(message), false));
+  if (!live() || state_ == State::kClosed || errorReported_) return;
+  errorReported_ = true;
+  // workerd's wording, with the close code the net layer sent.
+  int code = 1002;
+  if (message.rfind("Message is too large", 0) == 0) code = 1009;
+  if (message.find("UTF-8") != std::string::npos) code = 1007;
+  deliver(std::make_unique<WebSocketEvent>(
+      shared_from_this(), WebSocketEvent::Kind::kError,
+      "WebSocket protocol error; protocolError.statusCode = " + std::to_string(code) +
+          "; protocolError.description = " + message,
+      false));
 }
 
 }  // namespace duro::runtime

@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -24,12 +25,20 @@
 namespace duro::runtime {
 
 class ObjectHost;
+class WebSocketEvent;
 
 class ObjectSocket final : public WebSocket,
                            public WebSocketEndpoint,
                            public std::enable_shared_from_this<ObjectSocket> {
  public:
   ObjectSocket(ObjectHost* host, base::EventLoop& loop, uint64_t id);
+  // A socket of the stateless Worker (no object): sends leave at once and events go to `sink`,
+  // called on `loop`'s thread.
+  using EventSink = std::function<void(std::unique_ptr<WebSocketEvent>)>;
+  ObjectSocket(EventSink sink, base::EventLoop& loop, uint64_t id)
+      : ObjectSocket(nullptr, loop, id) {
+    sink_ = std::move(sink);
+  }
   ~ObjectSocket() override;
 
   // --- duro::WebSocket (object's shard) ---
@@ -47,15 +56,20 @@ class ObjectSocket final : public WebSocket,
   // --- WebSocketEndpoint (the connection's thread: each call posts to the object's shard) ---
   void connected(std::shared_ptr<WebSocketTransport> transport) override;
   void message(std::string data, bool binary) override;
-  // For now the client's close frame is answered at once with its own code and reason (from the
-  // object's shard); closed() then follows as before.
   void closeReceived(int code, std::string reason) override;
   void closed(int code, std::string reason, bool wasClean) override;
   void error(std::string message) override;
 
   // --- the runtime's side (object's shard) ---
   // Accepts the socket (once). Hibernatable sockets take tags (validated: duro::Error).
-  void accept(bool hibernatable, std::vector<std::string> tags);
+  // `autoReplyToClose`: a standard (not hibernatable) socket answers the client's close frame at
+  // once (Cloudflare, compatibility dates from 2026-04-07); otherwise the code must call close().
+  void accept(bool hibernatable, std::vector<std::string> tags, bool autoReplyToClose = true);
+  // Listed by getWebSockets: accepted as hibernatable, and its close event not handled yet.
+  bool listed() const noexcept;
+  // After the close event's handler ran: the socket leaves the list, and the host once the
+  // connection is gone too.
+  void closeEventHandled();
   bool accepted() const noexcept { return accepted_; }
   bool hibernatable() const noexcept { return hibernatable_; }
   // The socket was handed to a Response (its client end is in use).
@@ -72,18 +86,32 @@ class ObjectSocket final : public WebSocket,
  private:
   void onConnected(std::shared_ptr<WebSocketTransport> transport);
   void onMessage(std::string data, bool binary);
+  void onCloseReceived(int code, std::string reason);
   void onClosed(int code, std::string reason, bool wasClean);
   void onError(std::string message);
   void transmit(std::string data, bool binary);
+  void deliverClose(int code, std::string reason, bool wasClean);
+  void deliver(std::unique_ptr<WebSocketEvent> event);
+  bool live() const noexcept { return host_ != nullptr || static_cast<bool>(sink_); }
+  void finish();
 
-  ObjectHost* host_;  // null once detached
+  ObjectHost* host_;  // null once detached, and for a Worker's socket
+  EventSink sink_;
   base::EventLoop& loop_;
   uint64_t id_;
-  State state_ = State::kConnecting;
+  // Both ends of a new pair are OPEN (readyState 1) from the start, as in workerd.
+  State state_ = State::kOpen;
   bool accepted_ = false;
   bool hibernatable_ = false;
   bool clientUsed_ = false;
   bool closeSent_ = false;
+  bool autoReplyToClose_ = true;
+  bool closeReceived_ = false;   // the client's close frame arrived (it started the handshake)
+  bool closeDelivered_ = false;  // the close event was queued for the object
+  bool closeHandled_ = false;    // ... and its handler ran
+  bool connectionGone_ = false;  // closed() arrived
+  bool errorReported_ = false;   // error() arrived: no close event (as workerd)
+  bool finished_ = false;
   std::shared_ptr<WebSocketTransport> transport_;
   // Sends made before the connection exists (after accept, before the handshake completed).
   std::deque<std::pair<std::string, bool>> pending_;

@@ -22,9 +22,11 @@ Task<void> WebSocketEvent::run(ObjectHost& host, DurableObject& object) {
     // As on Cloudflare, a throwing WebSocket handler does not close the socket.
     host.logError(std::string("WebSocket handler failed: ") + e.what());
   }
+  if (kind_ == Kind::kClose) socket_->closeEventHandled();
 }
 
 void WebSocketEvent::fail(Status status) {
+  if (kind_ == Kind::kClose) socket_->closeEventHandled();
   // The event never ran (queue full, constructor threw, shutdown): the client hears about it.
   if (kind_ == Kind::kMessage && socket_->state() == WebSocket::State::kOpen) {
     socket_->close(1011, "Durable Object could not handle the message");

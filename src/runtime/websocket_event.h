@@ -27,6 +27,14 @@ class WebSocketEvent final : public ObjectEvent {
   Task<void> run(ObjectHost& host, DurableObject& object) override;
   void fail(Status status) override;
 
+  // For a Worker's socket (no object): the event's parts.
+  const std::shared_ptr<ObjectSocket>& socket() const { return socket_; }
+  Kind kind() const { return kind_; }
+  std::string& data() { return data_; }
+  bool binary() const { return binary_; }
+  int code() const { return code_; }
+  bool wasClean() const { return wasClean_; }
+
  private:
   std::shared_ptr<ObjectSocket> socket_;
   Kind kind_;
