@@ -142,7 +142,7 @@ Task<void> JsDurableObject::socketEvent(WebSocket& socket, const char* kind,
     ShardIsolate::Scope scope(js_, &tag_, handle_);
     v8::Isolate* isolate = js_.isolate();
     auto& objectSocket = static_cast<runtime::ObjectSocket&>(socket);
-    js_.sockets[objectSocket.id()] = objectSocket.shared_from_this();
+    js_.rememberSocket(objectSocket.shared_from_this());
     std::vector<Local<Value>> argv = {instance_.Get(isolate),
                                       v8::Number::New(isolate, static_cast<double>(socket.id())),
                                       v8::Boolean::New(isolate, objectSocket.hibernatable()),

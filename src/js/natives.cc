@@ -1035,7 +1035,7 @@ void wsPair(const FunctionCallbackInfo<Value>& info, ShardIsolate& js) {
   } else {
     socket = hostOf(*slot).newSocket();
   }
-  js.sockets[socket->id()] = socket;
+  js.rememberSocket(socket);
   js.clientEnds[socket->id()] = socket;
   Isolate* isolate = info.GetIsolate();
   Local<Value> ids[] = {v8::Number::New(isolate, static_cast<double>(socket->id())),
@@ -1151,8 +1151,7 @@ void wsList(const FunctionCallbackInfo<Value>& info, ShardIsolate& js) {
   if (info[1]->IsString()) tag = toStd(isolate, info[1]);
   std::vector<Local<Value>> ids;
   for (const auto& socket : hostOf(slot).getWebSockets(tag)) {
-    auto* objectSocket = static_cast<runtime::ObjectSocket*>(socket.get());
-    js.sockets[objectSocket->id()] = std::static_pointer_cast<runtime::ObjectSocket>(socket);
+    js.rememberSocket(std::static_pointer_cast<runtime::ObjectSocket>(socket));
     ids.push_back(v8::Number::New(isolate, static_cast<double>(socket->id())));
   }
   info.GetReturnValue().Set(Array::New(isolate, ids.data(), ids.size()));

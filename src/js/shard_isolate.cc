@@ -1080,6 +1080,15 @@ void ShardIsolate::deliverWorkerSocketEvent(std::unique_ptr<runtime::WebSocketEv
   if (event->kind() == Kind::kClose) event->socket()->closeEventHandled();
 }
 
+void ShardIsolate::rememberSocket(const std::shared_ptr<runtime::ObjectSocket>& socket) {
+  sockets[socket->id()] = socket;
+  // Entries of sockets that are gone are swept now and then (the map holds weak pointers).
+  if (sockets.size() >= socketSweepAt_) {
+    std::erase_if(sockets, [](const auto& entry) { return entry.second.expired(); });
+    socketSweepAt_ = std::max<size_t>(1024, 2 * sockets.size());
+  }
+}
+
 // ---- handles -----------------------------------------------------------------------------------
 
 uint32_t ShardIsolate::registerObject(ObjectSlot slot) {

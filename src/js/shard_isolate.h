@@ -174,6 +174,8 @@ class ShardIsolate {
   uint64_t nextClientEndId = 1ull << 52;
   // Standard-API sockets answer a client's close frame themselves (compatibility date).
   bool autoReplyToClose = true;
+  // Adds a server end to `sockets` (so JavaScript can reach it by id).
+  void rememberSocket(const std::shared_ptr<runtime::ObjectSocket>& socket);
   // An event of a socket the stateless Worker created: to its listeners.
   void deliverWorkerSocketEvent(std::unique_ptr<runtime::WebSocketEvent> event);
 
@@ -242,6 +244,7 @@ class ShardIsolate {
   void failOwner(uint32_t owner, const std::string& reason);
   std::vector<Waiter*> ready_;
   std::vector<Waiter*> deferred_;
+  size_t socketSweepAt_ = 1024;
   std::string workerTag_ = "worker";
   const std::string* currentTag_ = &workerTag_;
 

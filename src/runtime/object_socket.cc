@@ -185,10 +185,9 @@ void ObjectSocket::onConnected(std::shared_ptr<WebSocketTransport> transport) {
     transport_->close(1001, "Durable Object is going away");
     return;
   }
-  while (!pending_.empty()) {
-    transport_->send(std::move(pending_.front().first), pending_.front().second);
-    pending_.pop_front();
-  }
+  for (auto& [data, binary] : pending_) transport_->send(std::move(data), binary);
+  pending_.clear();
+  pending_.shrink_to_fit();
   if (pendingClose_) {
     transport_->close(pendingClose_->first, std::move(pendingClose_->second));
     pendingClose_.reset();
