@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "js/natives.h"
+#include "js/v8_strings.h"
 #include "runtime/object_socket.h"
 
 namespace duro::js {
@@ -11,13 +12,6 @@ namespace duro::js {
 using v8::Local;
 using v8::Value;
 
-namespace {
-Local<v8::String> str(v8::Isolate* isolate, std::string_view text) {
-  return v8::String::NewFromUtf8(isolate, text.data(), v8::NewStringType::kNormal,
-                                 static_cast<int>(text.size()))
-      .ToLocalChecked();
-}
-}  // namespace
 
 JsDurableObject::JsDurableObject(ShardIsolate& js, const std::string& className,
                                  ObjectState& state)
@@ -69,6 +63,17 @@ void JsDurableObject::terminated() {
   throw Error(Status::objectReset(reason));
 }
 
+Local<Value> JsDurableObject::rejectedWith(v8::TryCatch& tryCatch) {
+  if (tryCatch.HasTerminated()) terminated();
+  // A synchronous throw is a rejected promise to the awaiting side.
+  v8::Isolate* isolate = js_.isolate();
+  Local<v8::Promise::Resolver> rejected = checked(v8::Promise::Resolver::New(js_.context()));
+  (void)rejected->Reject(js_.context(), tryCatch.HasCaught()
+                                            ? tryCatch.Exception()
+                                            : Local<Value>(v8::Undefined(isolate)));
+  return rejected->GetPromise();
+}
+
 ShardIsolate::SettleAwaiter JsDurableObject::invoke(const char* method,
                                                     std::initializer_list<Local<Value>> args) {
   v8::Isolate* isolate = js_.isolate();
@@ -87,13 +92,7 @@ ShardIsolate::SettleAwaiter JsDurableObject::invoke(const char* method,
   if (!fn.As<v8::Function>()
            ->Call(js_.context(), instance, static_cast<int>(argv.size()), argv.data())
            .ToLocal(&result)) {
-    if (tryCatch.HasTerminated()) terminated();
-    // A synchronous throw is a rejected promise to the awaiting side.
-    Local<v8::Promise::Resolver> rejected = checked(v8::Promise::Resolver::New(js_.context()));
-    (void)rejected->Reject(js_.context(), tryCatch.HasCaught()
-                                              ? tryCatch.Exception()
-                                              : Local<Value>(v8::Undefined(isolate)));
-    return js_.settle(rejected->GetPromise());
+    return js_.settle(rejectedWith(tryCatch));
   }
   return js_.settle(result);
 }
@@ -220,10 +219,7 @@ Task<MethodResult> JsDurableObject::callMethod(std::string name, std::string ser
       // `await stub.name`: read a property (a getter) instead of calling a method.
       Local<Value> value;
       if (!instance->Get(context, key).ToLocal(&value)) {
-        if (tryCatch.HasTerminated()) terminated();
-        Local<v8::Promise::Resolver> rejected = checked(v8::Promise::Resolver::New(context));
-        (void)rejected->Reject(context, tryCatch.Exception());
-        value = rejected->GetPromise();
+        value = rejectedWith(tryCatch);
       }
       awaiter.emplace(js_.settle(value));
     }
@@ -250,12 +246,7 @@ Task<MethodResult> JsDurableObject::callMethod(std::string name, std::string ser
     if (!fn.As<v8::Function>()
              ->Call(context, instance, static_cast<int>(argv.size()), argv.data())
              .ToLocal(&result)) {
-      if (tryCatch.HasTerminated()) terminated();
-      Local<v8::Promise::Resolver> rejected = checked(v8::Promise::Resolver::New(context));
-      (void)rejected->Reject(context, tryCatch.HasCaught()
-                                          ? tryCatch.Exception()
-                                          : Local<Value>(v8::Undefined(isolate)));
-      result = rejected->GetPromise();
+      result = rejectedWith(tryCatch);
     }
     awaiter.emplace(js_.settle(result));
     }

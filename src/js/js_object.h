@@ -32,6 +32,9 @@ class JsDurableObject final : public DurableObject {
   // Hands a socket event to runtime.js (handler methods or event listeners) and awaits it.
   Task<void> socketEvent(WebSocket& socket, const char* kind,
                          std::function<std::vector<v8::Local<v8::Value>>()> args);
+  // A promise rejected with what `tryCatch` caught (after a call that threw synchronously); a
+  // termination resets the object and throws instead.
+  v8::Local<v8::Value> rejectedWith(v8::TryCatch& tryCatch);
   // JavaScript was terminated (CPU or memory limit) while this object ran: reset it and fail.
   [[noreturn]] void terminated();
 

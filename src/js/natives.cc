@@ -12,6 +12,7 @@
 //  3. Objects and transactions are named by handles (numbers); a call whose handle is gone (the
 //     object was reset, the transaction finished) throws instead of touching freed memory.
 #include "js/natives.h"
+#include "js/v8_strings.h"
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -53,12 +54,6 @@ struct JsThrow {
 };
 // The exception is already pending in the isolate.
 struct JsPending {};
-
-Local<String> str(Isolate* isolate, std::string_view text) {
-  return String::NewFromUtf8(isolate, text.data(), v8::NewStringType::kNormal,
-                             static_cast<int>(text.size()))
-      .ToLocalChecked();
-}
 
 std::string toStd(Isolate* isolate, Local<Value> value) {
   String::Utf8Value utf8(isolate, value);
@@ -345,16 +340,19 @@ void randomUUID(const FunctionCallbackInfo<Value>& info, ShardIsolate& js) {
   info.GetReturnValue().Set(str(info.GetIsolate(), out));
 }
 
+// The hash named as WebCrypto names it ("SHA-256"); MD5 only where `allowMd5`.
+const EVP_MD* hashByName(const std::string& algorithm, bool allowMd5) {
+  if (algorithm == "SHA-1") return EVP_sha1();
+  if (algorithm == "SHA-256") return EVP_sha256();
+  if (algorithm == "SHA-384") return EVP_sha384();
+  if (algorithm == "SHA-512") return EVP_sha512();
+  if (allowMd5 && algorithm == "MD5") return EVP_md5();
+  throw JsThrow{JsThrow::kError, "Unrecognized name."};
+}
+
 void digest(const FunctionCallbackInfo<Value>& info, ShardIsolate& js) {
   Isolate* isolate = info.GetIsolate();
-  std::string algorithm = toStd(isolate, info[0]);
-  const EVP_MD* md = nullptr;
-  if (algorithm == "SHA-1") md = EVP_sha1();
-  if (algorithm == "SHA-256") md = EVP_sha256();
-  if (algorithm == "SHA-384") md = EVP_sha384();
-  if (algorithm == "SHA-512") md = EVP_sha512();
-  if (algorithm == "MD5") md = EVP_md5();
-  if (md == nullptr) throw JsThrow{JsThrow::kError, "Unrecognized name."};
+  const EVP_MD* md = hashByName(toStd(isolate, info[0]), /*allowMd5=*/true);
   std::string_view bytes = viewBytes(info[1]);
   unsigned char out[EVP_MAX_MD_SIZE];
   unsigned int length = 0;
@@ -368,13 +366,7 @@ void digest(const FunctionCallbackInfo<Value>& info, ShardIsolate& js) {
 
 void hmac(const FunctionCallbackInfo<Value>& info, ShardIsolate& js) {
   Isolate* isolate = info.GetIsolate();
-  std::string algorithm = toStd(isolate, info[0]);
-  const EVP_MD* md = nullptr;
-  if (algorithm == "SHA-1") md = EVP_sha1();
-  if (algorithm == "SHA-256") md = EVP_sha256();
-  if (algorithm == "SHA-384") md = EVP_sha384();
-  if (algorithm == "SHA-512") md = EVP_sha512();
-  if (md == nullptr) throw JsThrow{JsThrow::kError, "Unrecognized name."};
+  const EVP_MD* md = hashByName(toStd(isolate, info[0]), /*allowMd5=*/false);
   std::string_view key = viewBytes(info[1]);
   std::string_view bytes = viewBytes(info[2]);
   unsigned char out[EVP_MAX_MD_SIZE];
@@ -498,6 +490,31 @@ void markRemote(ShardIsolate& js, Local<Value> error) {
                                 v8::True(js.isolate()));
 }
 
+// The outcome of a call to another object, errors included, so that they reject the JS promise.
+template <typename T>
+Task<Result<T>> captureErrors(Task<T> call) {
+  try {
+    co_return co_await std::move(call);
+  } catch (const Error& e) {
+    co_return e.status();
+  } catch (const std::exception& e) {
+    co_return Status::internal(e.what());
+  }
+}
+
+// What a failed call to another object rejects with: the thrown JS error when the status carries
+// it, else an error for the status (`overloaded` set when it is that); `remote` either way.
+Local<Value> remoteFailure(ShardIsolate& js, const Status& status) {
+  if (const std::string* detail = status.detail()) return deserializeThrown(js, *detail);
+  Isolate* isolate = js.isolate();
+  Local<Value> error = exceptionFor(isolate, status);
+  if (status.code() == StatusCode::kOverloaded) {
+    (void)error.As<Object>()->Set(js.context(), str(isolate, "overloaded"), v8::True(isolate));
+  }
+  markRemote(js, error);
+  return error;
+}
+
 void stubFetch(const FunctionCallbackInfo<Value>& info, ShardIsolate& js) {
   Isolate* isolate = info.GetIsolate();
   Local<Context> context = isolate->GetCurrentContext();
@@ -518,31 +535,15 @@ void stubFetch(const FunctionCallbackInfo<Value>& info, ShardIsolate& js) {
   } else if (!info[6]->IsNullOrUndefined()) {
     request.body = std::string(viewBytes(info[6]));
   }
-  Task<Response> task = ns.fetchObject(std::move(id), std::move(request));
   // A failure of the call itself (the object threw, overload) rejects with a remote error.
-  auto wrapped = [](Task<Response> t) -> Task<Result<Response>> {
-    try {
-      co_return co_await std::move(t);
-    } catch (const Error& e) {
-      co_return e.status();
-    } catch (const std::exception& e) {
-      co_return Status::internal(e.what());
-    }
-  }(std::move(task));
+  Task<Result<Response>> wrapped =
+      captureErrors(ns.fetchObject(std::move(id), std::move(request)));
   info.GetReturnValue().Set(resultOrPromise<Result<Response>>(
       js, std::move(wrapped), [](ShardIsolate& js, Result<Response>& r, Local<Value>* out) {
         Isolate* isolate = js.isolate();
         Local<Context> context = js.context();
         if (!r.isOk()) {
-          if (const std::string* detail = r.status().detail()) {
-            *out = deserializeThrown(js, *detail);
-            return false;
-          }
-          *out = exceptionFor(isolate, r.status());
-          if (r.status().code() == StatusCode::kOverloaded) {
-            (void)out->As<Object>()->Set(context, str(isolate, "overloaded"), v8::True(isolate));
-          }
-          markRemote(js, *out);
+          *out = remoteFailure(js, r.status());
           return false;
         }
         Response& response = *r;
@@ -580,30 +581,14 @@ void callMethod(const FunctionCallbackInfo<Value>& info, ShardIsolate& js) {
   std::optional<std::string> args =
       info[4]->IsUndefined() ? std::optional<std::string>(std::string()) : serializeValue(js, info[4]);
   if (!args) throw JsPending{};
-  auto wrapped = [](Task<MethodResult> t) -> Task<Result<MethodResult>> {
-    try {
-      co_return co_await std::move(t);
-    } catch (const Error& e) {
-      co_return e.status();
-    } catch (const std::exception& e) {
-      co_return Status::internal(e.what());
-    }
-  }(runtime::callObjectMethod(binding->runtime(), binding->index(), std::move(id),
-                              std::move(method), std::move(*args)));
+  Task<Result<MethodResult>> wrapped =
+      captureErrors(runtime::callObjectMethod(binding->runtime(), binding->index(), std::move(id),
+                                              std::move(method), std::move(*args)));
   info.GetReturnValue().Set(resultOrPromise<Result<MethodResult>>(
       js, std::move(wrapped), [](ShardIsolate& js, Result<MethodResult>& r, Local<Value>* out) {
         Isolate* isolate = js.isolate();
         if (!r.isOk()) {
-          if (const std::string* detail = r.status().detail()) {
-            *out = deserializeThrown(js, *detail);
-            return false;
-          }
-          *out = exceptionFor(isolate, r.status());
-          if (r.status().code() == StatusCode::kOverloaded) {
-            (void)out->As<Object>()->Set(js.context(), str(isolate, "overloaded"),
-                                         v8::True(isolate));
-          }
-          markRemote(js, *out);
+          *out = remoteFailure(js, r.status());
           return false;
         }
         if (r->threw) {

@@ -31,6 +31,7 @@
 #include "base/log.h"
 #include "js/engine.h"
 #include "js/natives.h"
+#include "js/v8_strings.h"
 
 extern const char kDuroWebJs[];
 extern const size_t kDuroWebJsSize;
@@ -59,17 +60,6 @@ namespace {
 
 thread_local ShardIsolate* tCurrent = nullptr;
 thread_local std::unique_ptr<ShardIsolate> tOwned;
-
-Local<String> str(Isolate* isolate, std::string_view text) {
-  return String::NewFromUtf8(isolate, text.data(), v8::NewStringType::kNormal,
-                             static_cast<int>(text.size()))
-      .ToLocalChecked();
-}
-
-std::string toStdString(Isolate* isolate, Local<Value> value) {
-  String::Utf8Value utf8(isolate, value);
-  return *utf8 ? std::string(*utf8, utf8.length()) : std::string();
-}
 
 void onPromiseReject(v8::PromiseRejectMessage message) {
   ShardIsolate* js = ShardIsolate::current();
