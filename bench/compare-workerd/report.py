@@ -19,6 +19,9 @@ ROWS = {  # name -> (label, target ratio duro/workerd, at least)
     "spread-1000": ("spread: 1,000 objects, get + put, req/s", 5.0),
     "read": ("read: 1 object, get only, req/s", 5.0),
     "limiter": ("limiter: 1,000 keys + 1 hot, get + put, req/s", 5.0),
+    # SQLite-backed objects (worker-sql/, ctx.storage.sql); issue 7's target: at least 2x workerd
+    "sql-counter": ("sql-counter: 1 object, SQL upsert ... RETURNING, req/s", 2.0),
+    "sql-rows": ("sql-rows: 1 object, insert 10 rows + select 10, req/s", 2.0),
 }
 WS_ROWS = {  # name -> (label, target ratio duro/workerd, at least); figure: "rate"
     "ws-echo-1": ("ws echo: 1 connection, msg/s", 2.0),
@@ -277,6 +280,9 @@ def main() -> int:
         (f"- workerd: not run" if m("workerd_bin") in (None, "-") else
          f"- workerd: `{m('workerd_bin')}` ({m('workerd_version')}), config generated from the "
          "same wrangler.toml (workerd_config.py), KV-backed objects on local disk"),
+        *(["- rows sql-counter and sql-rows serve `bench/compare-workerd/worker-sql/wrangler.toml` "
+           "instead (SQLite-backed objects, `ctx.storage.sql`; workerd: `enableSql`)"]
+          if any(name.startswith("sql-") for name in order) else []),
         f"- each row: fresh server and data dir, 2 s warm-up, then `wrk -t{m('wrk_threads')} "
         f"-c{m('connections')} -d{m('seconds')}s --latency` (wrk/route.lua); runtimes alternate "
         "which goes first",

@@ -9,7 +9,8 @@
 # row's objects (rows over many keys: one request per key, create_objects.py), warm up 2 s, probe
 # the disk (fsync_probe.py, 0.5 s: the shared disk has slow episodes), run
 # `wrk -t2 -c<connections> -d<seconds>s --latency` (wrk/route.lua), stop it (SIGTERM, SIGKILL
-# after a timeout), delete its data. Rows: stateless, hot, spread-1000, read, limiter. WebSocket
+# after a timeout), delete its data. Rows: stateless, hot, spread-1000, read, limiter (KV-backed
+# objects, worker/), sql-counter, sql-rows (SQLite-backed objects, worker-sql/). WebSocket
 # rows (ws-echo-1, ws-echo-64, ws-fanout-1000) run bench/ws_driver.cc (`ws-driver`) instead of wrk
 # against the Worker's /ws/* routes. Then, per runtime, a fresh server gets N new objects
 # (create_objects.py): RSS and CPU time per object; and (duro only by default) ws-hold: RSS per
@@ -30,8 +31,8 @@
 #   CW_OBJECTS_DURO        the same for duro only (default CW_OBJECTS; duro must handle 100000)
 #   CW_CREATE_CONCURRENCY  connections of the creating client (default: connections)
 #   CW_CREATE_TIME_LIMIT   seconds allowed for the creation (default 600)
-#   CW_ROWS                a subset of rows, e.g. "stateless hot" (default: all, plus "memory"
-#                          and "ws-hold")
+#   CW_ROWS                a subset of rows, e.g. "stateless hot" or "sql-counter sql-rows"
+#                          (default: all, plus "memory" and "ws-hold")
 #   WS_DRIVER_BIN          the WebSocket load driver (default build-release/bench/ws-driver, built
 #                          with duro or alone: cmake --build build-release --target ws-driver)
 #   CW_WS_THREADS          ws-driver threads (default 2, like wrk -t2 in the HTTP rows)
@@ -68,7 +69,7 @@ create_concurrency="${CW_CREATE_CONCURRENCY:-$connections}"
 create_time_limit="${CW_CREATE_TIME_LIMIT:-600}"
 start_timeout="${CW_START_TIMEOUT:-60}"
 stop_timeout="${CW_STOP_TIMEOUT:-60}"
-rows="${CW_ROWS:-stateless hot spread-1000 read limiter ws-echo-1 ws-echo-64 ws-fanout-1000 memory ws-hold}"
+rows="${CW_ROWS:-stateless hot spread-1000 read limiter sql-counter sql-rows ws-echo-1 ws-echo-64 ws-fanout-1000 memory ws-hold}"
 repeat="${CW_REPEAT:-1}"
 round=1
 duro_flags="${DURO_FLAGS:-}"
@@ -103,7 +104,8 @@ exit_cpu_ms=""
 child=""     # wrk or the creating client, while it runs
 results="$work/results.tsv"
 : >"$results"
-declare -A broken=()   # runtime -> why it cannot run
+declare -A broken=()   # runtime (or runtime/project, see start_runtime) -> why it cannot run
+project=worker         # the Worker project start_runtime serves: bench/compare-workerd/$project/
 
 # shellcheck disable=SC2317  # run by the EXIT trap
 cleanup() {
@@ -140,26 +142,30 @@ run_child() {
   return "$rc"
 }
 
-# start_runtime RUNTIME LABEL [EXTRA DURO FLAGS...]: a fresh server in $rt_dir (data in
-# $rt_dir/data) on a free port; sets $pid, $port, $rt_dir. Returns 1 (having printed why and
-# marked the runtime broken) when it does not answer GET /stateless with 200 in time.
+# start_runtime RUNTIME LABEL [EXTRA DURO FLAGS...]: a fresh server for the Worker project
+# $project in $rt_dir (data in $rt_dir/data) on a free port; sets $pid, $port, $rt_dir. Returns 1
+# (having printed why and marked the runtime broken) when it does not answer GET /stateless with
+# 200 in time. A runtime that cannot serve another project than worker/ is marked broken for that
+# project only (broken[RUNTIME/PROJECT]: e.g. a duro without SQLite-backed classes still runs the
+# KV rows).
 start_runtime() {
-  local rt="$1" label="$2"
+  local rt="$1" label="$2" bkey="$1"
   shift 2
+  [ "$project" = worker ] || bkey="$rt/$project"
   rt_dir="$work/$label-$rt-$round"
   mkdir -p "$rt_dir"
   port="$(free_port)"
   case "$rt" in
     duro)
       # shellcheck disable=SC2086  # DURO_FLAGS is a list of flags
-      "$duro_bin" serve --config "$PWD/$here/worker/wrangler.toml" --listen "127.0.0.1:$port" \
+      "$duro_bin" serve --config "$PWD/$here/$project/wrangler.toml" --listen "127.0.0.1:$port" \
         --data "$rt_dir/data" --threads "$threads" $duro_flags "$@" >"$rt_dir/log" 2>&1 &
       ;;
     workerd)
-      python3 "$here/workerd_config.py" "$here/worker/wrangler.toml" "$rt_dir" --port "$port" \
+      python3 "$here/workerd_config.py" "$here/$project/wrangler.toml" "$rt_dir" --port "$port" \
         --storage "$rt_dir/data" >"$rt_dir/log" 2>&1 || {
         echo "  workerd: generating its config failed:"; sed 's/^/    /' "$rt_dir/log"
-        broken[$rt]="config generation failed"; return 1; }
+        broken[$bkey]="config generation failed"; return 1; }
       "$workerd_bin" serve "$rt_dir/config.capnp" >"$rt_dir/log" 2>&1 &
       ;;
   esac
@@ -177,7 +183,7 @@ start_runtime() {
       if [ "$rt" = duro ] && grep -qi -- '--config' "$rt_dir/log"; then
         echo "    (this duro cannot serve a Worker project yet: it needs \`duro serve --config\`)"
       fi
-      broken[$rt]="did not start (exit status $rc)"
+      broken[$bkey]="did not start (exit status $rc)"
       return 1
     fi
     if [ $SECONDS -ge $deadline ]; then
@@ -185,7 +191,7 @@ start_runtime() {
       tail -n 20 "$rt_dir/log" | sed 's/^/    /'
       [ -z "$(grep -i 'listening on' "$rt_dir/log" || true)" ] || echo "    (it logged that it listens)"
       stop_runtime quiet
-      broken[$rt]="did not answer within ${start_timeout} s"
+      broken[$bkey]="did not answer within ${start_timeout} s"
       return 1
     fi
     sleep 0.1
@@ -251,6 +257,7 @@ record() { local IFS=$'\t'; echo "$*"$'\t'"round=$round" >>"$results"; }
 row_index=0
 run_row() {
   local name="$1" path keys=0 pick=rr smoke expect hot_key="" hot_share=0 allow429=0
+  project=worker
   case "$name" in
     stateless) path=/stateless; smoke=/stateless; expect='^200 ok$' ;;
     hot) path=/hot; smoke=/hot; expect='^200 1$' ;;
@@ -258,6 +265,8 @@ run_row() {
     read) path=/read; smoke=/read; expect='^200 1$' ;;
     limiter) path=/limit/; keys=1000; hot_key=hot; hot_share=0.1; allow429=1
       smoke=/limit/0; expect='^200 99$' ;;
+    sql-counter) project=worker-sql; path=/sql/counter; smoke=/sql/counter; expect='^200 1$' ;;
+    sql-rows) project=worker-sql; path=/sql/rows; smoke=/sql/rows; expect='^200 10$' ;;
   esac
   local order
   read -ra order <<<"$runtimes"
@@ -265,14 +274,16 @@ run_row() {
   row_index=$((row_index + 1))
   local rt
   for rt in "${order[@]}"; do
-    if [ -n "${broken[$rt]:-}" ]; then
-      printf '  %-12s %-8s skipped: %s\n' "$name" "$rt" "${broken[$rt]}"
-      record row "$name" "$rt" failed "note=${broken[$rt]}"
+    local why="${broken[$rt]:-${broken[$rt/$project]:-}}"
+    if [ -n "$why" ]; then
+      printf '  %-12s %-8s skipped: %s\n' "$name" "$rt" "$why"
+      record row "$name" "$rt" failed "note=$why"
       continue
     fi
     if ! start_runtime "$rt" "$name"; then
-      printf '  %-12s %-8s FAILED: %s\n' "$name" "$rt" "${broken[$rt]}"
-      record row "$name" "$rt" failed "note=${broken[$rt]}"
+      why="${broken[$rt]:-${broken[$rt/$project]:-}}"
+      printf '  %-12s %-8s FAILED: %s\n' "$name" "$rt" "$why"
+      record row "$name" "$rt" failed "note=$why"
       continue
     fi
     local got problems=""
@@ -319,12 +330,17 @@ run_row() {
       [ "$allow429" = 1 ] || [ "${s429:-0}" -eq 0 ] || problems+="$s429 responses 429; "
       [ "${sock:-0}" -eq 0 ] || problems+="$sock socket errors; "
       [ "${tmo:-0}" -eq 0 ] || problems+="$tmo timeouts; "
-      # After the run: the counter counted at least every measured response; the read row wrote
-      # nothing.
-      if [ "$name" = hot ]; then
-        got="$(get /hot)"
+      # After the run: the counter counted at least every measured response (and the warm-up's),
+      # sql-rows kept 10 rows per measured response at least; the read row wrote nothing.
+      if [ "$name" = hot ] || [ "$name" = sql-counter ]; then
+        got="$(get "$path")"
         if [[ ! "$got" =~ ^200\ [0-9]+$ ]] || [ "${got#200 }" -le "$s2xx" ]; then
-          problems+="GET /hot after the run gave '$got', expected more than $s2xx; "
+          problems+="GET $path after the run gave '$got', expected more than $s2xx; "
+        fi
+      elif [ "$name" = sql-rows ]; then
+        got="$(get /sql/rows-count)"
+        if [[ ! "$got" =~ ^200\ [0-9]+$ ]] || [ "${got#200 }" -le $((10 * s2xx)) ]; then
+          problems+="GET /sql/rows-count after the run gave '$got', expected more than $((10 * s2xx)); "
         fi
       elif [ "$name" = read ]; then
         got="$(get /read)"
@@ -370,6 +386,7 @@ print(c.rss_kb(c.process_tree(int(sys.argv[2]))))' "$here" "$1"
 # run_ws_row NAME: one WebSocket row (ws-driver) on every runtime.
 run_ws_row() {
   local name="$1" args=()
+  project=worker
   case "$name" in
     ws-echo-1) args=(--mode echo --connections 1 --room-prefix e1-) ;;
     ws-echo-64) args=(--mode echo --connections 64 --rooms "$ws_echo64_rooms" --room-prefix e64-) ;;
@@ -449,6 +466,7 @@ run_ws_row() {
 # hibernated and the row is INVALID).
 run_ws_hold() {
   local order rt
+  project=worker
   ws_order
   for rt in "${order[@]}"; do
     [[ " $ws_hold_runtimes " == *" $rt "* ]] || continue
@@ -543,6 +561,7 @@ run_ws_hold() {
 # run_memory: N new objects per runtime on a fresh server.
 run_memory() {
   local order rt
+  project=worker
   read -ra order <<<"$runtimes"
   if [ $((row_index % 2)) -eq 1 ] && [ ${#order[@]} -eq 2 ]; then order=("${order[1]}" "${order[0]}"); fi
   row_index=$((row_index + 1))
@@ -674,7 +693,7 @@ echo
 
 for row in $rows; do
   case "$row" in
-    stateless | hot | spread-1000 | read | limiter | memory) ;;
+    stateless | hot | spread-1000 | read | limiter | sql-counter | sql-rows | memory) ;;
     ws-echo-1 | ws-echo-64 | ws-fanout-1000 | ws-hold) ;;
     *) echo "run.sh: CW_ROWS: unknown row '$row'" >&2; exit 2 ;;
   esac
