@@ -181,6 +181,10 @@ class Env {
 // Makes an object instance; called on the object's shard when its first event arrives.
 using ObjectFactory = std::function<std::unique_ptr<DurableObject>(ObjectState&, Env&)>;
 
+// How a class's objects store their data: key-value only (wrangler's new_classes), or a SQLite
+// database with the SQL API as well (new_sqlite_classes, what Cloudflare recommends).
+enum class StorageBackend { kKeyValue, kSqlite };
+
 // The Worker's fetch handler: routes an incoming HTTP request (usually to an object's stub).
 // Runs on the shard that accepted the connection.
 using WorkerFetch = std::function<Task<Response>(Request, Env&)>;

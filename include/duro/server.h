@@ -48,6 +48,8 @@ struct ServerOptions {
   // recently used beyond this is closed).
   size_t cacheBytesPerShard = 32 << 20;
   size_t maxOpenDatabasesPerShard = 512;
+  // SQLite-backed objects: the most storage one object may use (SQLITE_FULL beyond).
+  uint64_t maxSqlDatabaseBytes = 10ull << 30;
   // On SIGTERM/SIGINT, in-flight requests get this long to finish before the server exits anyway.
   std::chrono::milliseconds shutdownTimeout{30000};
   // Behaviour that Cloudflare ties to a compatibility date (YYYY-MM-DD). From 2026-02-24,
@@ -82,12 +84,17 @@ class Server {
   Server& operator=(const Server&) = delete;
 
   // Registers an object class under `binding` (also its namespace name: letters, digits, '_', '-').
-  void defineObject(std::string binding, ObjectFactory factory);
+  // `backend`: kSqlite gives its objects the SQL API (Storage::sql(), include/duro/sql.h).
+  void defineObject(std::string binding, ObjectFactory factory,
+                    StorageBackend backend = StorageBackend::kKeyValue);
   template <typename T>
-  void defineObject(std::string binding) {
-    defineObject(std::move(binding), [](ObjectState& state, Env& env) -> std::unique_ptr<DurableObject> {
-      return std::make_unique<T>(state, env);
-    });
+  void defineObject(std::string binding, StorageBackend backend = StorageBackend::kKeyValue) {
+    defineObject(
+        std::move(binding),
+        [](ObjectState& state, Env& env) -> std::unique_ptr<DurableObject> {
+          return std::make_unique<T>(state, env);
+        },
+        backend);
   }
   // Sets the Worker (required before start).
   void setWorker(WorkerFetch worker);

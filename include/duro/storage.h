@@ -10,7 +10,8 @@
 //  - Output gate: the object's responses wait until the writes made before them are durable
 //    (fsync'd). If a commit fails, those responses become errors and the object is reset.
 //  - Input gate: while a storage call is suspended, no other event is delivered to the object.
-// Limits (KV API): key at most 2,048 bytes, value at most 128 KiB, at most 128 keys per batch.
+// Limits (KV API): key at most 2,048 bytes, value at most 128 KiB (2 MB in SQLite-backed
+// objects), at most 128 keys per batch.
 // A violation throws duro::Error (kLimitExceeded / kInvalidArgument) and changes nothing.
 // Call only from the object's own handlers, on its shard.
 #pragma once
@@ -24,6 +25,7 @@
 #include <utility>
 #include <vector>
 
+#include "duro/sql.h"
 #include "duro/task.h"
 
 namespace duro {
@@ -108,6 +110,15 @@ class Storage : public StorageOps {
              options);
   }
   virtual void deleteAlarm(StoragePutOptions options = {}) = 0;
+
+  // SQLite-backed objects only (Server::defineObject with StorageBackend::kSqlite, or a class in
+  // wrangler's new_sqlite_classes); nullptr for key-value-backed objects. include/duro/sql.h.
+  virtual SqlStorage* sql() = 0;
+  virtual SyncKv* kv() = 0;
+  // SQLite-backed objects: runs `fn` as one transaction, synchronously: every write it makes (SQL
+  // and KV) is undone if it throws, and the exception propagates. Calls nest. Key-value-backed
+  // objects throw.
+  virtual void transactionSync(const std::function<void()>& fn) = 0;
 };
 
 }  // namespace duro

@@ -43,6 +43,10 @@ void ServeFlags::addTo(CLI::App& app, bool withConfig) {
                  "object databases kept open per shard (least recently used closed beyond)")
       ->capture_default_str()
       ->check(CLI::Range(int64_t{1}, int64_t{1000000}));
+  app.add_option("--max-database-bytes", maxDatabaseBytes,
+                 "storage per SQLite-backed object (SQL writes beyond fail with SQLITE_FULL)")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{65536}, int64_t{1} << 44));
   app.add_option("--compatibility-date", compatibilityDate,
                  "YYYY-MM-DD: Cloudflare behaviour of that date (from 2026-02-24 deleteAll() "
                  "also deletes the alarm)")
@@ -64,6 +68,7 @@ Status ServeFlags::toOptions(ServerOptions& options) const {
   options.shutdownTimeout = std::chrono::milliseconds(shutdownTimeoutMs);
   options.cacheBytesPerShard = static_cast<size_t>(cacheBytes);
   options.maxOpenDatabasesPerShard = static_cast<size_t>(maxOpenDatabases);
+  options.maxSqlDatabaseBytes = static_cast<uint64_t>(maxDatabaseBytes);
   if (compatibilityDate.size() != 10 || compatibilityDate[4] != '-' || compatibilityDate[7] != '-') {
     return Status::invalidArgument("--compatibility-date must be YYYY-MM-DD, got \"" +
                                    compatibilityDate + "\"");
@@ -93,6 +98,9 @@ void ServeFlags::applyProjectDefaults(const CLI::App& app, const config::WorkerC
   if (d.cacheBytes && !given("--cache-bytes")) cacheBytes = static_cast<int64_t>(*d.cacheBytes);
   if (d.maxOpenDatabases && !given("--max-open-databases")) {
     maxOpenDatabases = static_cast<int64_t>(*d.maxOpenDatabases);
+  }
+  if (d.maxDatabaseBytes && !given("--max-database-bytes")) {
+    maxDatabaseBytes = static_cast<int64_t>(*d.maxDatabaseBytes);
   }
   if (d.logLevel && !given("--log-level")) logLevel = *d.logLevel;
   if (!project.compatibilityDate.empty() && !given("--compatibility-date")) {

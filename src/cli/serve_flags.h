@@ -22,6 +22,7 @@ struct ServeFlags {
   int64_t maxBodyBytes = 16 * 1024 * 1024;
   int64_t shutdownTimeoutMs = 30000;
   int64_t cacheBytes = 32 << 20;
+  int64_t maxDatabaseBytes = int64_t{10} << 30;
   int64_t maxOpenDatabases = 512;
   std::string logLevel = "info";
   std::string compatibilityDate = "2026-11-01";

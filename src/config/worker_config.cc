@@ -703,6 +703,8 @@ class ConfigReader {
         setUnsigned(duro.maxBodyBytes, asIntegerIn(member, path, 0, int64_t{1} << 32));
       } else if (key == "cache_bytes") {
         setUnsigned(duro.cacheBytes, asIntegerIn(member, path, 0, int64_t{1} << 40));
+      } else if (key == "max_database_bytes") {
+        setUnsigned(duro.maxDatabaseBytes, asIntegerIn(member, path, 65536, int64_t{1} << 44));
       } else if (key == "max_open_databases") {
         setUnsigned(duro.maxOpenDatabases, asIntegerIn(member, path, 1, 1000000));
       } else if (key == "log_level") {

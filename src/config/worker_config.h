@@ -68,6 +68,7 @@ struct DuroSettings {
   std::optional<uint64_t> maxBodyBytes;       // 0..4 GiB
   std::optional<uint64_t> cacheBytes;         // 0..1 TiB
   std::optional<uint64_t> maxOpenDatabases;   // 1..1000000
+  std::optional<uint64_t> maxDatabaseBytes;   // 64 KiB..16 TiB: storage per SQLite-backed object
   std::optional<std::string> logLevel;        // debug | info | warn | error | off
   // Take the client address from CF-Connecting-IP / X-Forwarded-For instead of the peer address
   // (only behind a proxy that sets them).

@@ -18,7 +18,9 @@
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 
+#include <array>
 #include <chrono>
+#include <cmath>
 #include <cstring>
 #include <functional>
 #include <memory>
@@ -850,6 +852,192 @@ void storageRollback(const FunctionCallbackInfo<Value>& info, ShardIsolate& js) 
   js.markRolledBack(toUint32(info, 0));
 }
 
+// ---- SQL storage (SQLite-backed objects) ---------------------------------------------------------
+
+constexpr const char* kSqlNotEnabled =
+    "SQL is not enabled for this Durable Object class. To enable it, change `new_classes` to "
+    "`new_sqlite_classes` within the 'migrations' field in your wrangler.jsonc or wrangler.toml "
+    "file. If using workerd directly,set `enableSql = true` in your workerd config for the class. "
+    "Note that this change cannot be made after the class is already deployed to production.";
+constexpr const char* kSyncKvNotEnabled =
+    "The storage.kv (synchronous KV) API is only available for SQLite-backed Durable Objects, but "
+    "this object's namespace is not declared to use SQLite. You can use the older, asyncronous "
+    "interface via methods of `storage` itself (e.g. `storage.get()`). Alternatively, to enable "
+    "SQLite, change `new_classes` to `new_sqlite_classes` within the 'migrations' field in your "
+    "wrangler.jsonc or wrangler.toml file. If using workerd directly, set `enableSql = true` in your "
+    "workerd config for the class. Note that this change cannot be made after the class is already "
+    "deployed to production.";
+
+SqlStorage& sqlOf(const FunctionCallbackInfo<Value>& info, ShardIsolate& js) {
+  StorageTarget t = storageArg(info, js);
+  SqlStorage* sql = t.storage ? t.storage->sql() : nullptr;
+  if (sql == nullptr) throw JsThrow{JsThrow::kError, kSqlNotEnabled};
+  return *sql;
+}
+
+SyncKv& syncKvOf(const FunctionCallbackInfo<Value>& info, ShardIsolate& js) {
+  StorageTarget t = storageArg(info, js);
+  SyncKv* kv = t.storage ? t.storage->kv() : nullptr;
+  if (kv == nullptr) throw JsThrow{JsThrow::kError, kSyncKvNotEnabled};
+  return *kv;
+}
+
+// A binding as workerd converts it: every number is REAL (NaN is NULL), strings TEXT, buffers
+// and views BLOB, null and undefined NULL, anything else its string form (true -> "true").
+SqlValue sqlBinding(Isolate* isolate, Local<Value> v) {
+  if (v->IsNullOrUndefined()) return nullptr;
+  if (v->IsNumber()) {
+    double d = v.As<v8::Number>()->Value();
+    if (std::isnan(d)) return nullptr;
+    return d == 0 ? 0.0 : d;  // -0 is 0
+  }
+  if (v->IsString()) return toStd(isolate, v);
+  if (v->IsArrayBufferView() || v->IsArrayBuffer()) return SqlBlob{std::string(viewBytes(v))};
+  if (v->IsBigInt()) throw JsThrow{JsThrow::kTypeError, "Cannot convert a BigInt value to a number"};
+  if (v->IsSymbol()) throw JsThrow{JsThrow::kTypeError, "Cannot convert a Symbol value to a string"};
+  Local<v8::String> text;
+  if (!v->ToString(isolate->GetCurrentContext()).ToLocal(&text)) throw JsPending{};
+  return toStd(isolate, text);
+}
+
+Local<Value> sqlValueToJs(Isolate* isolate, const SqlValue& v) {
+  if (const auto* i = std::get_if<int64_t>(&v)) return v8::Number::New(isolate, static_cast<double>(*i));
+  if (const auto* d = std::get_if<double>(&v)) return v8::Number::New(isolate, *d);
+  if (const auto* s = std::get_if<std::string>(&v)) return str(isolate, *s);
+  if (const auto* b = std::get_if<SqlBlob>(&v)) {
+    Local<ArrayBuffer> buffer = ArrayBuffer::New(isolate, b->bytes.size());
+    if (!b->bytes.empty()) std::memcpy(buffer->Data(), b->bytes.data(), b->bytes.size());
+    return buffer;
+  }
+  return v8::Null(isolate);
+}
+
+// sqlExec(handle, query, bindings[]) -> [columnNames, rows (arrays), rowsRead, rowsWritten].
+void sqlExec(const FunctionCallbackInfo<Value>& info, ShardIsolate& js) {
+  Isolate* isolate = info.GetIsolate();
+  Local<Context> context = isolate->GetCurrentContext();
+  SqlStorage& sql = sqlOf(info, js);
+  std::string query = toStd(isolate, info[1]);
+  std::vector<SqlValue> bindings;
+  if (info[2]->IsArray()) {
+    Local<Array> array = info[2].As<Array>();
+    bindings.reserve(array->Length());
+    for (uint32_t i = 0; i < array->Length(); ++i) {
+      Local<Value> v;
+      if (!array->Get(context, i).ToLocal(&v)) throw JsPending{};
+      bindings.push_back(sqlBinding(isolate, v));
+    }
+  }
+  SqlResult result;
+  try {
+    result = sql.exec(query, std::move(bindings));
+  } catch (const Error& e) {
+    // SQL errors are plain Errors in Workers, whatever their cause.
+    throw JsThrow{JsThrow::kError, e.status().message()};
+  }
+  Local<Array> names = Array::New(isolate, static_cast<int>(result.columnNames.size()));
+  for (size_t c = 0; c < result.columnNames.size(); ++c) {
+    if (names->Set(context, static_cast<uint32_t>(c), str(isolate, result.columnNames[c])).IsNothing()) {
+      throw JsPending{};
+    }
+  }
+  Local<Array> rows = Array::New(isolate, static_cast<int>(result.rows.size()));
+  std::vector<Local<Value>> cells;
+  for (size_t r = 0; r < result.rows.size(); ++r) {
+    cells.clear();
+    for (const SqlValue& v : result.rows[r]) cells.push_back(sqlValueToJs(isolate, v));
+    Local<Array> row = Array::New(isolate, cells.data(), cells.size());
+    if (rows->Set(context, static_cast<uint32_t>(r), row).IsNothing()) throw JsPending{};
+  }
+  std::array<Local<Value>, 4> out{names, rows,
+                                  v8::Number::New(isolate, static_cast<double>(result.rowsRead)),
+                                  v8::Number::New(isolate, static_cast<double>(result.rowsWritten))};
+  info.GetReturnValue().Set(Array::New(isolate, out.data(), out.size()));
+}
+
+void sqlDatabaseSize(const FunctionCallbackInfo<Value>& info, ShardIsolate& js) {
+  SqlStorage& sql = sqlOf(info, js);
+  info.GetReturnValue().Set(v8::Number::New(info.GetIsolate(), static_cast<double>(sql.databaseSize())));
+}
+
+void kvGet(const FunctionCallbackInfo<Value>& info, ShardIsolate& js) {
+  SyncKv& kv = syncKvOf(info, js);
+  std::optional<std::string> bytes = kv.get(toStd(info.GetIsolate(), info[1]));
+  if (!bytes) return;  // undefined
+  Local<Value> value;
+  if (!deserializeValue(js, *bytes).ToLocal(&value)) throw JsPending{};
+  info.GetReturnValue().Set(value);
+}
+
+void kvPut(const FunctionCallbackInfo<Value>& info, ShardIsolate& js) {
+  SyncKv& kv = syncKvOf(info, js);
+  std::string key = toStd(info.GetIsolate(), info[1]);
+  std::optional<std::string> bytes = serializeValue(js, info[2]);
+  if (!bytes) throw JsPending{};
+  kv.put(std::move(key), std::move(*bytes));
+}
+
+void kvDelete(const FunctionCallbackInfo<Value>& info, ShardIsolate& js) {
+  SyncKv& kv = syncKvOf(info, js);
+  info.GetReturnValue().Set(kv.delete_(toStd(info.GetIsolate(), info[1])));
+}
+
+// kvList(handle, options) -> [[key, value], ...]
+void kvList(const FunctionCallbackInfo<Value>& info, ShardIsolate& js) {
+  Isolate* isolate = info.GetIsolate();
+  Local<Context> context = isolate->GetCurrentContext();
+  SyncKv& kv = syncKvOf(info, js);
+  Local<Value> options = info[1];
+  SyncKvListOptions o;
+  o.start = stringOption(isolate, options, "start");
+  o.startAfter = stringOption(isolate, options, "startAfter");
+  o.end = stringOption(isolate, options, "end");
+  o.prefix = stringOption(isolate, options, "prefix");
+  o.reverse = boolOption(isolate, options, "reverse");
+  if (options->IsObject()) {
+    Local<Value> limit;
+    if (!options.As<Object>()->Get(context, str(isolate, "limit")).ToLocal(&limit)) throw JsPending{};
+    if (!limit->IsUndefined()) {
+      double n = limit->NumberValue(context).FromMaybe(0);
+      if (!(n > 0)) throw JsThrow{JsThrow::kTypeError, "List limit must be positive."};
+      o.limit = static_cast<size_t>(n);
+    }
+  }
+  StorageEntries entries = kv.list(std::move(o));
+  Local<Array> out = Array::New(isolate, static_cast<int>(entries.size()));
+  for (size_t i = 0; i < entries.size(); ++i) {
+    Local<Value> value;
+    if (!deserializeValue(js, entries[i].second).ToLocal(&value)) throw JsPending{};
+    std::array<Local<Value>, 2> pair{str(isolate, entries[i].first), value};
+    if (out->Set(context, static_cast<uint32_t>(i), Array::New(isolate, pair.data(), 2)).IsNothing()) {
+      throw JsPending{};
+    }
+  }
+  info.GetReturnValue().Set(out);
+}
+
+// transactionSync(handle, fn): fn's result; if fn throws, its writes are undone and the very
+// same value is thrown again.
+struct JsThrew {};
+
+void storageTransactionSync(const FunctionCallbackInfo<Value>& info, ShardIsolate& js) {
+  Isolate* isolate = info.GetIsolate();
+  StorageTarget t = storageArg(info, js);
+  if (t.storage == nullptr) throw JsThrow{JsThrow::kError, "transactionSync() cannot be nested in transaction()"};
+  Local<Function> fn = info[1].As<Function>();
+  v8::TryCatch tryCatch(isolate);
+  Local<Value> result = v8::Undefined(isolate);
+  try {
+    t.storage->transactionSync([&] {
+      if (!fn->Call(js.context(), v8::Undefined(isolate), 0, nullptr).ToLocal(&result)) throw JsThrew{};
+    });
+  } catch (const JsThrew&) {
+    tryCatch.ReThrow();
+    return;
+  }
+  info.GetReturnValue().Set(result);
+}
+
 // transaction(closure): the closure runs with a transaction handle; its promise's outcome is the
 // transaction's outcome (a rejection rolls back and is rethrown to the caller).
 struct TxnOutcome {
@@ -1371,6 +1559,13 @@ Local<Object> ShardIsolate::makeNativeObject() {
   add("storageDeleteAlarm", guarded<storageDeleteAlarm>);
   add("storageRollback", guarded<storageRollback>);
   add("storageTransaction", guarded<storageTransaction>);
+  add("storageTransactionSync", guarded<storageTransactionSync>);
+  add("sqlExec", guarded<sqlExec>);
+  add("sqlDatabaseSize", guarded<sqlDatabaseSize>);
+  add("kvGet", guarded<kvGet>);
+  add("kvPut", guarded<kvPut>);
+  add("kvDelete", guarded<kvDelete>);
+  add("kvList", guarded<kvList>);
   add("blockConcurrencyWhile", guarded<blockConcurrencyWhile>);
   add("waitUntil", guarded<waitUntil>);
   add("abort", guarded<abortObject>);

@@ -417,6 +417,171 @@ export class DurableObjectStorage {
   deleteAlarm(options) {
     return call(native.storageDeleteAlarm, this[kHandle], options);
   }
+  transactionSync(closure) {
+    if (typeof closure !== "function") {
+      throw new TypeError(
+        "Failed to execute 'transactionSync' on 'DurableObjectStorage': parameter 1 is not of type 'function'.");
+    }
+    return native.storageTransactionSync(this[kHandle], closure);
+  }
+  get sql() {
+    return this[kSql] ?? (this[kSql] = new SqlStorage(this[kHandle]));
+  }
+  get kv() {
+    return this[kKv] ?? (this[kKv] = new SyncKvStorage(this[kHandle]));
+  }
+}
+
+// ---- SQL (SQLite-backed objects) ------------------------------------------------------------------
+// exec() runs the statements at once and hands over every row of the last one; the cursor walks
+// them (the row objects are made as they are read).
+
+const kSql = Symbol("sql");
+const kKv = Symbol("kv");
+
+export class SqlStorage {
+  constructor(handle) {
+    this[kHandle] = handle;
+  }
+  exec(query, ...bindings) {
+    if (arguments.length === 0 || query === undefined) {
+      throw new TypeError("Failed to execute 'exec' on 'SqlStorage': parameter 1 is not of type 'String'.");
+    }
+    const [names, rows, rowsRead, rowsWritten] = native.sqlExec(this[kHandle], `${query}`, bindings);
+    return new Cursor(names, rows, rowsRead, rowsWritten);
+  }
+  get databaseSize() {
+    return native.sqlDatabaseSize(this[kHandle]);
+  }
+  get Cursor() {
+    return Cursor;
+  }
+  get [Symbol.toStringTag]() {
+    return "SqlStorage";
+  }
+}
+
+class RawIterator {
+  #cursor;
+  constructor(cursor) {
+    this.#cursor = cursor;
+  }
+  next() {
+    return this.#cursor.nextRaw();
+  }
+  toArray() {
+    const out = [];
+    for (let r = this.next(); !r.done; r = this.next()) out.push(r.value);
+    return out;
+  }
+  [Symbol.iterator]() {
+    return this;
+  }
+  get [Symbol.toStringTag]() {
+    return "RawIterator";
+  }
+}
+
+export class Cursor {
+  #names;
+  #rows;
+  #next = 0;
+  #rowsRead;
+  #rowsWritten;
+  constructor(names, rows, rowsRead, rowsWritten) {
+    this.#names = names;
+    this.#rows = rows;
+    this.#rowsRead = rowsRead;
+    this.#rowsWritten = rowsWritten;
+  }
+  #object(raw) {
+    const names = this.#names;
+    const row = {};
+    for (let i = 0; i < names.length; i++) row[names[i]] = raw[i];
+    return row;
+  }
+  nextRaw() {
+    if (this.#next < this.#rows.length) return { done: false, value: this.#rows[this.#next++] };
+    return { done: true, value: undefined };
+  }
+  next() {
+    if (this.#next < this.#rows.length) {
+      return { done: false, value: this.#object(this.#rows[this.#next++]) };
+    }
+    return { done: true, value: undefined };
+  }
+  toArray() {
+    const out = [];
+    while (this.#next < this.#rows.length) out.push(this.#object(this.#rows[this.#next++]));
+    return out;
+  }
+  one() {
+    const left = this.#rows.length - this.#next;
+    if (left === 0) throw new Error("Expected exactly one result from SQL query, but got no results.");
+    if (left > 1) throw new Error("Expected exactly one result from SQL query, but got multiple results.");
+    return this.#object(this.#rows[this.#next++]);
+  }
+  raw() {
+    return new RawIterator(this);
+  }
+  get columnNames() {
+    return this.#names;
+  }
+  get rowsRead() {
+    return this.#rowsRead;
+  }
+  get rowsWritten() {
+    return this.#rowsWritten;
+  }
+  [Symbol.iterator]() {
+    return { next: () => this.next(), [Symbol.iterator]() { return this; } };
+  }
+  get [Symbol.toStringTag]() {
+    return "Cursor";
+  }
+}
+
+class ListIterator {
+  #entries;
+  #next = 0;
+  constructor(entries) {
+    this.#entries = entries;
+  }
+  next() {
+    if (this.#next < this.#entries.length) return { done: false, value: this.#entries[this.#next++] };
+    return { done: true, value: undefined };
+  }
+  [Symbol.iterator]() {
+    return this;
+  }
+  get [Symbol.toStringTag]() {
+    return "ListIterator";
+  }
+}
+
+export class SyncKvStorage {
+  constructor(handle) {
+    this[kHandle] = handle;
+  }
+  get(key) {
+    return native.kvGet(this[kHandle], `${key}`);
+  }
+  put(key, value) {
+    if (arguments.length < 2) {
+      native.kvGet(this[kHandle], "");  // the KV-backed error first, as workerd
+      throw new TypeError("Failed to execute 'put' on 'SyncKvStorage': parameter 2 is not of type 'Value'.");
+    }
+    native.kvPut(this[kHandle], `${key}`, value);
+  }
+  delete(key) {
+    return native.kvDelete(this[kHandle], `${key}`);
+  }
+  list(options) {
+    return new ListIterator(native.kvList(this[kHandle], options));
+  }
+  get [Symbol.toStringTag]() {
+    return "SyncKvStorage";
+  }
 }
 
 export class DurableObjectTransaction {

@@ -15,6 +15,7 @@ struct NamespaceEntry {
   NamespaceIndex index = 0;
   std::string name;
   ObjectFactory factory;
+  StorageBackend backend = StorageBackend::kKeyValue;
 };
 
 }  // namespace duro::runtime

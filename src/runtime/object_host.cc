@@ -175,7 +175,10 @@ void ObjectHost::hibernate() {
 Storage& ObjectHost::storage() { return objectStore(); }
 
 storage::ObjectStore& ObjectHost::objectStore() {
-  if (!store_) store_ = shard_.storage().createStore(ns_.name, id_, *this);
+  if (!store_) {
+    store_ = shard_.storage().createStore(ns_.name, id_, *this,
+                                          ns_.backend == StorageBackend::kSqlite);
+  }
   return *store_;
 }
 

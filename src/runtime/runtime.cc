@@ -18,11 +18,13 @@ Runtime::Runtime(RuntimeOptions options, Env& env)
 
 Runtime::~Runtime() { stop(); }
 
-NamespaceIndex Runtime::addNamespace(std::string name, ObjectFactory factory) {
+NamespaceIndex Runtime::addNamespace(std::string name, ObjectFactory factory,
+                                     StorageBackend backend) {
   auto entry = std::make_unique<NamespaceEntry>();
   entry->index = static_cast<NamespaceIndex>(namespaces_.size());
   entry->name = std::move(name);
   entry->factory = std::move(factory);
+  entry->backend = backend;
   namespaces_.push_back(std::move(entry));
   return namespaces_.back()->index;
 }

@@ -56,7 +56,8 @@ class Runtime {
   Runtime& operator=(const Runtime&) = delete;
 
   // Before start(): registers an object class. Returns its index.
-  NamespaceIndex addNamespace(std::string name, ObjectFactory factory);
+  NamespaceIndex addNamespace(std::string name, ObjectFactory factory,
+                              StorageBackend backend = StorageBackend::kKeyValue);
   // Before start(): alarms found at start-up (recovery), handed to the shards that own them.
   void setInitialAlarms(std::vector<storage::AlarmEntry> alarms);
   // Opens every shard's storage and starts the shard threads.

@@ -9,6 +9,7 @@
 #include <condition_variable>
 #include <mutex>
 #include <thread>
+#include <tuple>
 
 #include "base/log.h"
 #include "ids/id_factory.h"
@@ -78,13 +79,14 @@ class Server::Impl {
     ro.storage.cacheBytes = options_.cacheBytesPerShard;
     ro.storage.maxOpenDatabases = options_.maxOpenDatabasesPerShard;
     ro.storage.deleteAllDeletesAlarm = options_.compatibilityDate >= "2026-02-24";
+    ro.storage.sqlLimits.maxDatabaseBytes = options_.maxSqlDatabaseBytes;
     runtime_ = std::make_unique<runtime::Runtime>(ro, env_);
 
-    for (auto& [binding, factory] : classes_) {
+    for (auto& [binding, factory, backend] : classes_) {
       Result<ids::NamespaceSecret> secret =
           ids::loadOrCreateNamespaceSecret(dataDir_->path(), binding);
       if (!secret) return secret.status();
-      runtime::NamespaceIndex index = runtime_->addNamespace(binding, factory);
+      runtime::NamespaceIndex index = runtime_->addNamespace(binding, factory, backend);
       env_.bind(binding, std::make_unique<runtime::NamespaceBinding>(
                              *runtime_, index, ids::IdFactory(binding, *secret)));
     }
@@ -169,7 +171,7 @@ class Server::Impl {
   }
 
   ServerOptions options_;
-  std::vector<std::pair<std::string, ObjectFactory>> classes_;
+  std::vector<std::tuple<std::string, ObjectFactory, StorageBackend>> classes_;
   WorkerFetch worker_;
   runtime::EnvImpl env_;
   std::unique_ptr<server::DataDir> dataDir_;
@@ -213,14 +215,14 @@ Status parseListenAddress(std::string_view text, ServerOptions& options) {
 Server::Server(ServerOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
 Server::~Server() = default;
 
-void Server::defineObject(std::string binding, ObjectFactory factory) {
-  impl_->classes_.emplace_back(std::move(binding), std::move(factory));
+void Server::defineObject(std::string binding, ObjectFactory factory, StorageBackend backend) {
+  impl_->classes_.emplace_back(std::move(binding), std::move(factory), backend);
 }
 
 void Server::setWorker(WorkerFetch worker) { impl_->worker_ = std::move(worker); }
 
 Status Server::start() {
-  for (const auto& [binding, factory] : impl_->classes_) {
+  for (const auto& [binding, factory, backend] : impl_->classes_) {
     if (Status s = ids::validateNamespaceName(binding); !s) return s;
   }
   return impl_->start();

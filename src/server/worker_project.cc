@@ -54,7 +54,10 @@ Status defineWorkerProject(const config::WorkerConfig& config, Server& server) {
   Result<std::shared_ptr<js::JsWorker>> worker = js::JsWorker::load(std::move(options), edge);
   if (!worker) return worker.status();
   for (const js::ScriptClass& cls : (*worker)->script().options().classes) {
-    server.defineObject(cls.binding, (*worker)->objectFactory(cls.className));
+    std::optional<config::StorageBackend> backend = config.storageBackendOf(cls.className);
+    server.defineObject(cls.binding, (*worker)->objectFactory(cls.className),
+                        backend == config::StorageBackend::kSqlite ? StorageBackend::kSqlite
+                                                                   : StorageBackend::kKeyValue);
   }
   server.setWorker((*worker)->workerFetch());
   return Status::ok();

@@ -6,7 +6,8 @@
 namespace duro::storage {
 
 namespace {
-constexpr uint8_t kVersion = 1;
+constexpr uint8_t kVersion = 1;        // a key-value-backed object's commit
+constexpr uint8_t kVersionSqlite = 2;  // a SQLite-backed object's commit
 
 void putU8(std::string& out, uint8_t v) { out.push_back(static_cast<char>(v)); }
 template <typename T>
@@ -76,7 +77,7 @@ std::string encodeCommitRecord(const CommitRecord& record) {
   size_t size = 64 + record.ns.size();
   for (const KvOp& op : record.ops) size += 9 + op.key.size() + op.value.size();
   out.reserve(size);
-  putU8(out, kVersion);
+  putU8(out, record.sqlite ? kVersionSqlite : kVersion);
   putLe<uint16_t>(out, static_cast<uint16_t>(record.ns.size()));
   out.append(record.ns);
   out.append(reinterpret_cast<const char*>(record.id.data()), record.id.size());
@@ -86,6 +87,7 @@ std::string encodeCommitRecord(const CommitRecord& record) {
     putU8(out, static_cast<uint8_t>(op.kind));
     switch (op.kind) {
       case KvOp::Kind::kPut:
+      case KvOp::Kind::kSql:
         putBytes(out, op.key);
         putBytes(out, op.value);
         break;
@@ -113,7 +115,8 @@ Result<CommitRecord> decodeCommitRecord(std::string_view payload) {
   uint16_t nsLen;
   std::string_view view;
   if (!r.u8(version)) return bad("empty");
-  if (version != kVersion) return bad("unknown version");
+  if (version != kVersion && version != kVersionSqlite) return bad("unknown version");
+  record.sqlite = version == kVersionSqlite;
   if (!r.le(nsLen) || !r.raw(nsLen, view)) return bad("namespace");
   record.ns.assign(view);
   if (!r.raw(record.id.size(), view)) return bad("object ID");
@@ -123,12 +126,13 @@ Result<CommitRecord> decodeCommitRecord(std::string_view payload) {
   record.ops.reserve(count);
   for (uint32_t i = 0; i < count; ++i) {
     uint8_t kind;
-    if (!r.u8(kind) || kind < 1 || kind > 5) return bad("op kind");
+    if (!r.u8(kind) || kind < 1 || kind > 6) return bad("op kind");
     KvOp op{static_cast<KvOp::Kind>(kind), {}, {}};
-    if (op.kind == KvOp::Kind::kPut || op.kind == KvOp::Kind::kDelete) {
+    const bool sql = op.kind == KvOp::Kind::kSql;
+    if (op.kind == KvOp::Kind::kPut || op.kind == KvOp::Kind::kDelete || sql) {
       if (!r.bytes(op.key)) return bad("key");
     }
-    if (op.kind == KvOp::Kind::kPut || op.kind == KvOp::Kind::kSetAlarm) {
+    if (op.kind == KvOp::Kind::kPut || op.kind == KvOp::Kind::kSetAlarm || sql) {
       if (!r.bytes(op.value)) return bad("value");
       if (op.kind == KvOp::Kind::kSetAlarm && op.value.size() != 8) return bad("alarm time");
     }

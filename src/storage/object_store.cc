@@ -10,7 +10,10 @@
 #include "storage/object_store.h"
 
 #include <algorithm>
+#include <chrono>
 #include <coroutine>
+#include <random>
+#include <utility>
 
 #include "storage/commit_log.h"
 #include "storage/shard_storage.h"
@@ -118,6 +121,20 @@ StorageEntries listMap(const Map& map, const KeyRange& range, ValueOf valueOf) {
   return out;
 }
 
+// What the shard reports once a commit holding `ops` is durable.
+CommitNotice noticeFor(uint64_t storeId, uint64_t writeNumber, const std::vector<KvOp>& ops) {
+  CommitNotice notice{storeId, writeNumber};
+  for (const KvOp& op : ops) {
+    if (op.kind == KvOp::Kind::kSetAlarm) {
+      notice.alarm = CommitNotice::Alarm::kSet;
+      notice.alarmMs = op.alarmMs();
+    } else if (op.kind == KvOp::Kind::kDeleteAlarm) {
+      notice.alarm = CommitNotice::Alarm::kDeleted;
+    }
+  }
+  return notice;
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
@@ -200,19 +217,25 @@ class TransactionImpl final : public StorageTransaction {
 
 void ObjectStore::throwIfShardFailed() const { throwIfError(shard_.failure()); }
 
-ObjectStore::ObjectStore(ShardStorage& shard, std::string ns, ObjectId id, ObjectStoreHooks& hooks)
-    : shard_(shard), ns_(std::move(ns)), id_(std::move(id)), hooks_(hooks) {
+ObjectStore::ObjectStore(ShardStorage& shard, std::string ns, ObjectId id, ObjectStoreHooks& hooks,
+                         bool sqlBacked)
+    : shard_(shard), ns_(std::move(ns)), id_(std::move(id)), hooks_(hooks), sqlBacked_(sqlBacked) {
   storeId_ = shard_.registerStore(*this);
   slot_ = shard_.slotFor(ns_, id_, storeId_);
+  if (sqlBacked_) slot_->flavor = SqliteDb::Flavor::kSqlite;
 }
 
 ObjectStore::~ObjectStore() {
+  // Writes never flushed (the object is going away after a failure) must not reach the file.
+  if (sqlBacked_ && slot_->state == DbSlot::State::kOpen) slot_->db->rollbackTurn();
   shard_.unregisterStore(*this);  // first: a log-only object's cache becomes its database
   dropCache();
   shard_.releaseSlot(slot_);
 }
 
-const KvLimits& ObjectStore::limits() const { return shard_.limits(); }
+const KvLimits& ObjectStore::limits() const {
+  return sqlBacked_ ? shard_.sqliteKvLimits() : shard_.limits();
+}
 
 const KvLimits& TransactionImpl::limits() const { return store_.limits(); }
 
@@ -224,8 +247,13 @@ std::optional<std::optional<std::string>> ObjectStore::readNow(const std::string
   }
   if (slot_->state == DbSlot::State::kFailed) throwIfError(shard_.database(slot_, false).status());
   if (complete_) return std::optional<std::string>();
-  if (slot_->state == DbSlot::State::kRetiring) return std::nullopt;
-  Result<SqliteDb*> db = shard_.database(slot_, /*create=*/false);
+  Result<SqliteDb*> db = static_cast<SqliteDb*>(nullptr);
+  if (sqlBacked_) {
+    db = sqlDatabase(/*create=*/false);
+  } else {
+    if (slot_->state == DbSlot::State::kRetiring) return std::nullopt;
+    db = shard_.database(slot_, /*create=*/false);
+  }
   throwIfError(db.status());
   if (*db == nullptr) {
     // No database file: nothing was ever stored, so the cache (with the writes in it) is complete.
@@ -258,14 +286,14 @@ Task<std::optional<std::string>> ObjectStore::read(std::string key, bool allowCo
 
 Task<std::optional<std::string>> ObjectStore::get(std::string key, StorageGetOptions options) {
   throwIfShardFailed();
-  throwIfError(checkKey(shard_.limits(), key));
+  throwIfError(checkKey(limits(), key));
   return read(std::move(key), options.allowConcurrency, options.noCache);
 }
 
 Task<StorageEntries> ObjectStore::get(std::vector<std::string> keys, StorageGetOptions options) {
   throwIfShardFailed();
-  throwIfError(checkBatch(shard_.limits(), keys.size()));
-  for (const auto& key : keys) throwIfError(checkKey(shard_.limits(), key));
+  throwIfError(checkBatch(limits(), keys.size()));
+  for (const auto& key : keys) throwIfError(checkKey(limits(), key));
   std::map<std::string, std::string> found;
   for (std::string& key : keys) {
     std::optional<std::string> value = co_await read(key, options.allowConcurrency, options.noCache);
@@ -276,6 +304,22 @@ Task<StorageEntries> ObjectStore::get(std::vector<std::string> keys, StorageGetO
 
 void ObjectStore::write(std::string key, std::optional<std::string> value,
                         const StoragePutOptions& options) {
+  if (sqlBacked_) {
+    KvOp op = value ? KvOp{KvOp::Kind::kPut, key, *value} : KvOp{KvOp::Kind::kDelete, key, {}};
+    applyNow(op);
+    // The database has it now: the cache entry is an ordinary clean one.
+    auto [it, inserted] = cache_.try_emplace(std::move(key));
+    if (it->second.inLru) {
+      shard_.cacheRemove(*this, it->first);
+      it->second.inLru = false;
+    }
+    it->second.value = std::move(value);
+    it->second.dirty = false;
+    it->second.noCache = options.noCache;
+    pending_.push_back(std::move(op));
+    cacheClean(it->first, it->second);  // may drop it again at once: do not touch `it` after
+    return;
+  }
   auto [it, inserted] = cache_.try_emplace(key);
   CacheEntry& entry = it->second;
   if (entry.inLru) {
@@ -300,16 +344,16 @@ void ObjectStore::markWritten(const StoragePutOptions& options) {
 
 void ObjectStore::put(std::string key, std::string value, StoragePutOptions options) {
   throwIfShardFailed();
-  throwIfError(checkValue(shard_.limits(), key, value));
+  throwIfError(checkValue(limits(), key, value));
   write(std::move(key), std::move(value), options);
   markWritten(options);
 }
 
 void ObjectStore::put(StorageEntries entries, StoragePutOptions options) {
   throwIfShardFailed();
-  throwIfError(checkBatch(shard_.limits(), entries.size()));
+  throwIfError(checkBatch(limits(), entries.size()));
   // Check everything first: an invalid entry must leave the batch entirely unwritten.
-  for (const auto& [k, v] : entries) throwIfError(checkValue(shard_.limits(), k, v));
+  for (const auto& [k, v] : entries) throwIfError(checkValue(limits(), k, v));
   if (entries.empty()) return;
   for (auto& [k, v] : entries) write(std::move(k), std::move(v), options);
   markWritten(options);
@@ -317,7 +361,7 @@ void ObjectStore::put(StorageEntries entries, StoragePutOptions options) {
 
 Task<bool> ObjectStore::delete_(std::string key, StoragePutOptions options) {
   throwIfShardFailed();
-  throwIfError(checkKey(shard_.limits(), key));
+  throwIfError(checkKey(limits(), key));
   bool existed = (co_await read(key, options.allowConcurrency, options.noCache)).has_value();
   write(std::move(key), std::nullopt, options);
   markWritten(options);
@@ -326,8 +370,8 @@ Task<bool> ObjectStore::delete_(std::string key, StoragePutOptions options) {
 
 Task<size_t> ObjectStore::delete_(std::vector<std::string> keys, StoragePutOptions options) {
   throwIfShardFailed();
-  throwIfError(checkBatch(shard_.limits(), keys.size()));
-  for (const auto& key : keys) throwIfError(checkKey(shard_.limits(), key));
+  throwIfError(checkBatch(limits(), keys.size()));
+  for (const auto& key : keys) throwIfError(checkKey(limits(), key));
   size_t existed = 0;
   for (const std::string& key : keys) {
     if ((co_await read(key, options.allowConcurrency, options.noCache)).has_value()) ++existed;
@@ -340,6 +384,10 @@ Task<size_t> ObjectStore::delete_(std::vector<std::string> keys, StoragePutOptio
 
 Task<void> ObjectStore::deleteAll(StoragePutOptions options) {
   throwIfShardFailed();
+  if (sqlBacked_) {
+    applyNow(KvOp{KvOp::Kind::kDeleteAll, {}, {}});
+    if (shard_.deleteAllDeletesAlarm()) applyNow(KvOp::deleteAlarm());
+  }
   dropCache();
   complete_ = true;
   pending_.push_back(KvOp{KvOp::Kind::kDeleteAll, {}, {}});
@@ -361,11 +409,11 @@ Task<std::optional<int64_t>> ObjectStore::getAlarm(StorageGetOptions options) {
       alarm_.emplace(std::nullopt);
       continue;
     }
-    if (slot_->state == DbSlot::State::kRetiring) {
+    if (slot_->state == DbSlot::State::kRetiring && !sqlBacked_) {
       co_await waitForDatabase(options.allowConcurrency);
       continue;
     }
-    Result<SqliteDb*> db = shard_.database(slot_, /*create=*/false);
+    Result<SqliteDb*> db = sqlBacked_ ? sqlDatabase(false) : shard_.database(slot_, /*create=*/false);
     throwIfError(db.status());
     if (*db == nullptr) {
       alarm_.emplace(std::nullopt);
@@ -380,6 +428,7 @@ Task<std::optional<int64_t>> ObjectStore::getAlarm(StorageGetOptions options) {
 
 void ObjectStore::setAlarm(int64_t scheduledTimeMs, StoragePutOptions options) {
   throwIfShardFailed();
+  if (sqlBacked_) applyNow(KvOp::setAlarm(scheduledTimeMs));
   alarm_.emplace(scheduledTimeMs);
   if (inAlarmHandler_) alarmChangedInHandler_ = true;
   pending_.push_back(KvOp::setAlarm(scheduledTimeMs));
@@ -388,6 +437,7 @@ void ObjectStore::setAlarm(int64_t scheduledTimeMs, StoragePutOptions options) {
 
 void ObjectStore::deleteAlarm(StoragePutOptions options) {
   throwIfShardFailed();
+  if (sqlBacked_) applyNow(KvOp::deleteAlarm());
   alarm_.emplace(std::nullopt);
   if (inAlarmHandler_) alarmChangedInHandler_ = true;
   pending_.push_back(KvOp::deleteAlarm());
@@ -415,6 +465,7 @@ void ObjectStore::deleteAlarmIfStill(int64_t scheduledTimeMs) {
 
 Task<StorageEntries> ObjectStore::list(StorageListOptions options) {
   throwIfShardFailed();
+  if (sqlBacked_) co_return listNow(options);
   KeyRange range = rangeOf(options);
   if (complete_) {
     co_return listMap(cache_, range, [](const CacheEntry& e) -> const auto& { return e.value; });
@@ -456,6 +507,38 @@ Task<void> ObjectStore::transaction(std::function<Task<void>(StorageTransaction&
   std::unique_ptr<ObjectStoreHooks::InputLock> lock = hooks_.lockInput();
   std::function<Task<void>(StorageTransaction&)> keepFn = std::move(fn);  // owns the lambda
   TransactionImpl txn(*this);
+  if (sqlBacked_) {
+    // A savepoint, so that SQL run inside the callback is undone with it.
+    size_t mark = pending_.size();
+    int depth = beginNested();
+    bool threw = false;
+    try {
+      co_await keepFn(txn);
+    } catch (...) {
+      threw = true;
+      endNested(depth, mark, /*commit=*/false);
+      throw;
+    }
+    if (!threw && txn.rolledBack()) {
+      endNested(depth, mark, /*commit=*/false);
+      co_return;
+    }
+    std::vector<KvOp> ops = txn.takeOps();
+    try {
+      for (KvOp& op : ops) {
+        write(std::move(op.key),
+              op.kind == KvOp::Kind::kPut ? std::optional<std::string>(std::move(op.value))
+                                          : std::nullopt,
+              {});
+      }
+    } catch (...) {
+      endNested(depth, mark, /*commit=*/false);
+      throw;
+    }
+    if (!ops.empty()) markWritten({});
+    endNested(depth, mark, /*commit=*/true);
+    co_return;
+  }
   co_await keepFn(txn);
   if (txn.rolledBack()) co_return;
   std::vector<KvOp> ops = txn.takeOps();
@@ -478,6 +561,7 @@ Task<void> ObjectStore::sync() {
 }
 
 bool ObjectStore::flushInto(std::string& log, std::vector<CommitNotice>& notify) {
+  if (sqlBacked_) return flushSqlInto(log, notify);
   if (pending_.empty()) return true;
   if (slot_->state == DbSlot::State::kRetiring) return false;
   Status status;
@@ -532,16 +616,7 @@ bool ObjectStore::flushInto(std::string& log, std::vector<CommitNotice>& notify)
       }
     }
   }
-  CommitNotice notice{storeId_, pendingWriteNumber_};
-  for (const KvOp& op : record.ops) {
-    if (op.kind == KvOp::Kind::kSetAlarm) {
-      notice.alarm = CommitNotice::Alarm::kSet;
-      notice.alarmMs = op.alarmMs();
-    } else if (op.kind == KvOp::Kind::kDeleteAlarm) {
-      notice.alarm = CommitNotice::Alarm::kDeleted;
-    }
-  }
-  notify.push_back(notice);
+  notify.push_back(noticeFor(storeId_, pendingWriteNumber_, record.ops));
   pendingWriteNumber_ = 0;
   ++inFlight_;
   if (logOnly && logOnlyBytes_ > kMaxLogOnlyBytes) shard_.materialize(*this);
@@ -616,6 +691,9 @@ void ObjectStore::dropCache() {
 }
 
 void ObjectStore::discardVolatileState() {
+  if (sqlBacked_ && slot_->state == DbSlot::State::kOpen) slot_->db->rollbackTurn();
+  nestedDepth_ = 0;
+  flushDeferred_ = false;
   dropCache();
   alarm_.reset();
   inAlarmHandler_ = false;
@@ -623,6 +701,215 @@ void ObjectStore::discardVolatileState() {
   pending_.clear();
   pendingWriteNumber_ = 0;
   hooks_.storageBusyChanged();
+}
+
+// ---------------------------------------------------------------------------------------------
+// SQLite-backed objects. Every write goes into the database at once, inside the "turn"
+// transaction (SqliteDb::beginTurn), and into pending_ for the log; the end-of-turn flush commits
+// the transaction and logs pending_ as one record. Savepoints nest inside the turn for
+// transactionSync() and transaction(). The database stays open while the turn is open (the shard
+// never retires it then), and a synchronous call that finds it being retired waits for it.
+
+class ObjectStore::SqlApi final : public SqlStorage {
+ public:
+  explicit SqlApi(ObjectStore& store) : store_(store) {}
+  SqlResult exec(std::string_view query, std::vector<SqlValue> bindings) override {
+    return store_.execSql(query, std::move(bindings));
+  }
+  uint64_t databaseSize() override {
+    store_.throwIfShardFailed();
+    Result<uint64_t> size = store_.sqlDatabase(/*create=*/true)->databaseSize();
+    throwIfError(size.status());
+    return *size;
+  }
+
+ private:
+  ObjectStore& store_;
+};
+
+class ObjectStore::SyncKvApi final : public SyncKv {
+ public:
+  explicit SyncKvApi(ObjectStore& store) : store_(store) {}
+  std::optional<std::string> get(std::string_view key) override {
+    store_.throwIfShardFailed();
+    throwIfError(checkKey(store_.limits(), key));
+    // Never empty for a SQLite-backed object: it reads synchronously.
+    return *store_.readNow(std::string(key), /*noCache=*/false);
+  }
+  void put(std::string key, std::string value) override { store_.put(std::move(key), std::move(value)); }
+  bool delete_(std::string_view key) override {
+    store_.throwIfShardFailed();
+    throwIfError(checkKey(store_.limits(), key));
+    bool existed = store_.readNow(std::string(key), false)->has_value();
+    store_.write(std::string(key), std::nullopt, {});
+    store_.markWritten({});
+    return existed;
+  }
+  StorageEntries list(SyncKvListOptions options) override {
+    StorageListOptions list;
+    list.start = std::move(options.start);
+    list.startAfter = std::move(options.startAfter);
+    list.end = std::move(options.end);
+    list.prefix = std::move(options.prefix);
+    list.reverse = options.reverse;
+    list.limit = options.limit;
+    return store_.listNow(list);
+  }
+
+ private:
+  ObjectStore& store_;
+};
+
+SqlStorage* ObjectStore::sql() {
+  if (!sqlBacked_) return nullptr;
+  if (!sqlApi_) sqlApi_ = std::make_unique<SqlApi>(*this);
+  return sqlApi_.get();
+}
+
+SyncKv* ObjectStore::kv() {
+  if (!sqlBacked_) return nullptr;
+  if (!kvApi_) kvApi_ = std::make_unique<SyncKvApi>(*this);
+  return kvApi_.get();
+}
+
+SqliteDb* ObjectStore::sqlDatabase(bool create) {
+  Result<SqliteDb*> db = shard_.databaseNow(slot_, create);
+  throwIfError(db.status());
+  if (*db != nullptr) throwIfError((*db)->enableUserSql(shard_.sqlLimits()));
+  return *db;
+}
+
+void ObjectStore::applyNow(const KvOp& op) {
+  throwIfError(sqlDatabase(/*create=*/true)->applyInTurn(op));
+}
+
+SqlResult ObjectStore::execSql(std::string_view query, std::vector<SqlValue> bindings) {
+  throwIfShardFailed();
+  SqliteDb* db = sqlDatabase(/*create=*/true);
+  thread_local std::mt19937_64 seeds{std::random_device{}()};
+  SqlExecRecord record{std::string(query), std::move(bindings),
+                       std::chrono::duration_cast<std::chrono::milliseconds>(
+                           std::chrono::system_clock::now().time_since_epoch())
+                           .count(),
+                       seeds()};
+  UserSql::Outcome outcome;
+  Result<SqlResult> result = db->execUserSql(record, &outcome);
+  if (result.status().code() == StatusCode::kObjectReset) {
+    hooks_.storageFailed(result.status());
+    throw Error(result.status());
+  }
+  if (outcome.wrote) {
+    if (outcome.appliedBytes < record.query.size()) {
+      // It failed part-way: only the statements before the failing one took effect.
+      record.query.resize(outcome.appliedBytes);
+      record.bindings.clear();
+    }
+    std::string rest = encodeSqlExec(record);
+    pending_.push_back(KvOp{KvOp::Kind::kSql, std::move(record.query), std::move(rest)});
+    markWritten({});
+  }
+  return std::move(result).valueOrThrow();
+}
+
+StorageEntries ObjectStore::listNow(const StorageListOptions& options) {
+  throwIfShardFailed();
+  KeyRange range = rangeOf(options);
+  if (complete_) {
+    return listMap(cache_, range, [](const CacheEntry& e) -> const auto& { return e.value; });
+  }
+  StorageEntries out;
+  SqliteDb* db = sqlDatabase(/*create=*/false);
+  if (db == nullptr) return out;
+  throwIfError(db->list(range, [&](std::string_view k, std::string_view v) {
+    out.emplace_back(k, v);
+    return true;
+  }));
+  return out;
+}
+
+int ObjectStore::beginNested() {
+  throwIfShardFailed();
+  int depth = nestedDepth_ + 1;
+  throwIfError(sqlDatabase(/*create=*/true)->savepoint(depth));
+  nestedDepth_ = depth;
+  return depth;
+}
+
+void ObjectStore::endNested(int depth, size_t pendingMark, bool commit) {
+  if (nestedDepth_ != depth) return;  // the object was reset meanwhile
+  nestedDepth_ = depth - 1;
+  SqliteDb* db = slot_->state == DbSlot::State::kOpen ? slot_->db.get() : nullptr;
+  Status status = db == nullptr ? Status::internal("the object's database closed in a transaction")
+                  : commit      ? db->releaseSavepoint(depth)
+                                : db->rollbackToSavepoint(depth);
+  if (!commit && status.isOk()) {
+    // The database is back as it was; what memory knew since then is forgotten and re-read.
+    pending_.erase(pending_.begin() + static_cast<std::ptrdiff_t>(std::min(pendingMark, pending_.size())),
+                   pending_.end());
+    dropCache();
+    alarm_.reset();
+  }
+  if (!status.isOk()) {
+    hooks_.storageFailed(status);
+    return;
+  }
+  if (nestedDepth_ == 0 && std::exchange(flushDeferred_, false)) shard_.markDirty(*this);
+  // A write number taken inside the undone part still needs its (possibly empty) commit.
+  if (nestedDepth_ == 0 && pendingWriteNumber_ != 0) shard_.markDirty(*this);
+}
+
+void ObjectStore::transactionSync(const std::function<void()>& fn) {
+  if (!sqlBacked_) {
+    // As workerd: a key-value-backed object just runs the callback (there is no SQL to undo).
+    fn();
+    return;
+  }
+  size_t mark = pending_.size();
+  int depth = beginNested();
+  try {
+    fn();
+  } catch (...) {
+    endNested(depth, mark, /*commit=*/false);
+    throw;
+  }
+  endNested(depth, mark, /*commit=*/true);
+}
+
+bool ObjectStore::flushSqlInto(std::string& log, std::vector<CommitNotice>& notify) {
+  if (pending_.empty() && pendingWriteNumber_ == 0) return true;
+  if (nestedDepth_ > 0) {
+    // A transaction is open across a suspension: its end commits the turn.
+    flushDeferred_ = true;
+    return true;
+  }
+  if (slot_->state != DbSlot::State::kOpen) {
+    hooks_.storageFailed(Status::internal("the database of a SQLite-backed object closed mid-turn"));
+    return true;
+  }
+  SqliteDb* db = slot_->db.get();
+  uint64_t seq = db->appliedSeq() + 1;
+  CommitRecord record{ns_, id_.bytes(), seq, std::move(pending_), /*sqlite=*/true};
+  pending_.clear();
+  // The record first: if it cannot be logged (over the log's record size), nothing commits.
+  const size_t logSize = log.size();
+  Status status = appendFramedRecord(log, encodeCommitRecord(record));
+  if (status.isOk()) {
+    status = db->commitTurn(seq);
+    if (!status.isOk()) log.resize(logSize);
+  } else {
+    db->rollbackTurn();
+    status = Status::limitExceeded("the object wrote too much in one atomic write (" +
+                                   status.message() + ")");
+  }
+  if (!status.isOk()) {
+    hooks_.storageFailed(status);
+    return true;
+  }
+  notify.push_back(noticeFor(storeId_, pendingWriteNumber_, record.ops));
+  pendingWriteNumber_ = 0;
+  ++inFlight_;
+  if (db->walPages() > shard_.walPagesBeforeCheckpoint()) shard_.retire(*slot_);
+  return true;
 }
 
 }  // namespace duro::storage

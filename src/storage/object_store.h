@@ -16,10 +16,12 @@
 #include "duro/storage.h"
 #include "storage/commit_record.h"
 #include "storage/kv_limits.h"
+#include "storage/user_sql.h"
 
 namespace duro::storage {
 
 class ShardStorage;
+class SqliteDb;
 struct DbSlot;
 
 // What the shard tells an object (and the alarm index) once a commit is durable.
@@ -59,7 +61,11 @@ class ObjectStore final : public Storage {
   // the database is created at once.
   static constexpr size_t kMaxLogOnlyBytes = 1 << 20;
 
-  ObjectStore(ShardStorage& shard, std::string ns, ObjectId id, ObjectStoreHooks& hooks);
+  // `sqlBacked`: a SQLite-backed object. Its writes (KV and SQL) go into its database at once,
+  // inside a transaction that the end-of-turn flush commits, so SQL sees them and savepoints
+  // can undo them; the flush logs them all as one record.
+  ObjectStore(ShardStorage& shard, std::string ns, ObjectId id, ObjectStoreHooks& hooks,
+              bool sqlBacked = false);
   ~ObjectStore() override;
   ObjectStore(const ObjectStore&) = delete;
   ObjectStore& operator=(const ObjectStore&) = delete;
@@ -79,6 +85,10 @@ class ObjectStore final : public Storage {
   void setAlarm(int64_t scheduledTimeMs, StoragePutOptions options = {}) override;
   using Storage::setAlarm;
   void deleteAlarm(StoragePutOptions options = {}) override;
+  SqlStorage* sql() override;
+  SyncKv* kv() override;
+  void transactionSync(const std::function<void()>& fn) override;
+  bool sqlBacked() const noexcept { return sqlBacked_; }
 
   // Around the alarm() handler for the alarm scheduled at `scheduledTimeMs`: inside, getAlarm()
   // is empty unless the handler sets one. On success the alarm is deleted unless the handler set
@@ -91,7 +101,7 @@ class ObjectStore final : public Storage {
   void forgetStaleAlarm();
 
   // Writes buffered or committed but not yet durable.
-  bool busy() const noexcept { return !pending_.empty() || inFlight_ > 0; }
+  bool busy() const noexcept { return !pending_.empty() || pendingWriteNumber_ != 0 || inFlight_ > 0; }
   // After a reset: forget cached state and buffered writes; the next read goes to disk.
   void discardVolatileState();
 
@@ -136,6 +146,21 @@ class ObjectStore final : public Storage {
   void cacheClean(const std::string& key, CacheEntry& entry);
   void dropCache();
   Status flushNowForRead();
+  // ---- SQLite-backed objects
+  class SqlApi;
+  class SyncKvApi;
+  friend class SqlApi;
+  friend class SyncKvApi;
+  // The object's database, opened (and, with `create`, created) now; nullptr if it has none.
+  SqliteDb* sqlDatabase(bool create);
+  // Applies a write to the database at once (inside the turn); throws if it fails.
+  void applyNow(const KvOp& op);
+  SqlResult execSql(std::string_view query, std::vector<SqlValue> bindings);
+  StorageEntries listNow(const StorageListOptions& options);
+  // Opens a nested transaction; the matching end commits it into the turn or undoes it.
+  int beginNested();
+  void endNested(int depth, size_t pendingMark, bool commit);
+  bool flushSqlInto(std::string& log, std::vector<struct CommitNotice>& notify);
 
   ShardStorage& shard_;
   std::string ns_;
@@ -154,6 +179,11 @@ class ObjectStore final : public Storage {
   size_t logOnlyBytes_ = 0;      // bytes pinned in the cache for them
   bool inAlarmHandler_ = false;
   bool alarmChangedInHandler_ = false;
+  const bool sqlBacked_;
+  int nestedDepth_ = 0;        // open transactionSync/transaction savepoints
+  bool flushDeferred_ = false; // a flush came while a savepoint was open
+  std::unique_ptr<SqlApi> sqlApi_;
+  std::unique_ptr<SyncKvApi> kvApi_;
 };
 
 }  // namespace duro::storage

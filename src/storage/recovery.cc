@@ -83,7 +83,9 @@ Result<RecoveryResult> recoverCommitLog(const std::filesystem::path& dataDir) {
       auto it = open.find(path.string());
       if (it == open.end()) {
         if (open.size() >= kMaxOpen) open.erase(open.begin());  // closes, keeping its WAL
-        Result<std::unique_ptr<SqliteDb>> db = SqliteDb::open(path, /*create=*/true);
+        Result<std::unique_ptr<SqliteDb>> db = SqliteDb::open(
+            path, /*create=*/true,
+            record->sqlite ? SqliteDb::Flavor::kSqlite : SqliteDb::Flavor::kKeyValue);
         if (!db) return db.status();
         it = open.emplace(path.string(), std::move(db).value()).first;
       }

@@ -39,12 +39,14 @@ Status Retirer::start() {
   return Status::ok();
 }
 
-void Retirer::retire(std::unique_ptr<SqliteDb> db, std::function<void(const Status&)> done) {
+void Retirer::retire(std::unique_ptr<SqliteDb> db, std::function<void(const Status&)> done,
+                     std::shared_ptr<RetireTicket> ticket) {
   {
     std::lock_guard lock(mu_);
     Job job;
     job.db = std::move(db);
     job.done = std::move(done);
+    job.ticket = std::move(ticket);
     jobs_.push_back(std::move(job));
     ++backlog_;
   }
@@ -162,6 +164,12 @@ void Retirer::run() {
       // checkpointing), which is always safe: the next open reads the WAL back.
       if (results[i].isOk()) jobs[i].db->close();
       jobs[i].db.reset();
+      if (jobs[i].ticket) {
+        std::lock_guard lock(jobs[i].ticket->mu);
+        jobs[i].ticket->finished = true;
+        jobs[i].ticket->status = results[i];
+        jobs[i].ticket->cv.notify_all();
+      }
       loop_.post([done = std::move(jobs[i].done), result = results[i]] { done(result); });
     }
   }

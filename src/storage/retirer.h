@@ -28,6 +28,21 @@
 
 namespace duro::storage {
 
+// Lets the loop thread wait, synchronously, for one retirement (a synchronous SQL call on a
+// database that is being closed; see ShardStorage::databaseNow).
+struct RetireTicket {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool finished = false;  // the retirer is done with the database (guarded by mu)
+  Status status;          // its result (guarded by mu)
+  bool handled = false;   // loop thread: the slot was given back already
+  Status wait() {
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return finished; });
+    return status;
+  }
+};
+
 class Retirer {
  public:
   Retirer(base::EventLoop& loop, std::filesystem::path dataDir);
@@ -40,8 +55,10 @@ class Retirer {
   void stop();
   // False once a database creation failed: the log segments must then stay for the next start.
   bool everyCreationSucceeded() const { return !creationFailed_.load(); }
-  // Takes over `db`; `done` runs on the loop once its file is closed (status of the close).
-  void retire(std::unique_ptr<SqliteDb> db, std::function<void(const Status&)> done);
+  // Takes over `db`; `done` runs on the loop once its file is closed (status of the close), and
+  // `ticket` (if any) is signalled from the retirer's thread before that.
+  void retire(std::unique_ptr<SqliteDb> db, std::function<void(const Status&)> done,
+              std::shared_ptr<RetireTicket> ticket = nullptr);
   // Creates the database at `path` holding `ops` (as commit `seq`), then closes it like retire().
   // Log segments handed over in the same or a later call are deleted only if every creation
   // before them succeeded (the log is the only other copy of that data).
@@ -60,6 +77,7 @@ class Retirer {
   struct Job {
     std::unique_ptr<SqliteDb> db;
     std::function<void(const Status&)> done;
+    std::shared_ptr<RetireTicket> ticket;
     // A database to create first (materialize()).
     std::filesystem::path createPath;
     std::vector<KvOp> createOps;

@@ -122,8 +122,8 @@ Status ShardStorage::start() {
 }
 
 std::unique_ptr<ObjectStore> ShardStorage::createStore(std::string ns, const ObjectId& id,
-                                                       ObjectStoreHooks& hooks) {
-  return std::make_unique<ObjectStore>(*this, std::move(ns), id, hooks);
+                                                       ObjectStoreHooks& hooks, bool sqlBacked) {
+  return std::make_unique<ObjectStore>(*this, std::move(ns), id, hooks, sqlBacked);
 }
 
 ShardStorageStats ShardStorage::stats() const {
@@ -200,7 +200,7 @@ Result<SqliteDb*> ShardStorage::database(const std::shared_ptr<DbSlot>& slotPtr,
     }
     knownDirs_.insert(slot.path.parent_path().string());
   }
-  Result<std::unique_ptr<SqliteDb>> opened = SqliteDb::open(slot.path, create);
+  Result<std::unique_ptr<SqliteDb>> opened = SqliteDb::open(slot.path, create, slot.flavor);
   if (!opened) {
     if (opened.status().code() == StatusCode::kNotFound) {
       slot.state = DbSlot::State::kAbsent;
@@ -214,16 +214,58 @@ Result<SqliteDb*> ShardStorage::database(const std::shared_ptr<DbSlot>& slotPtr,
   openCount_.store(openLru_.size(), std::memory_order_relaxed);
   // Keep the slot alive while open or retiring, even if its object goes away.
   slots_[slot.path.string()] = slotPtr;
-  while (openLru_.size() > options_.maxOpenDatabases) {
-    DbSlot* oldest = openLru_.front();
+  // Close the least recently used beyond the budget, skipping any in the middle of a SQLite-backed
+  // object's turn (its uncommitted writes live in the connection until the flush).
+  auto candidate = openLru_.begin();
+  while (openLru_.size() > options_.maxOpenDatabases && candidate != openLru_.end()) {
+    DbSlot* oldest = *candidate++;
     if (oldest == &slot) break;
     retire(*oldest);
   }
   return slot.db.get();
 }
 
+Result<SqliteDb*> ShardStorage::databaseNow(const std::shared_ptr<DbSlot>& slot, bool create) {
+  if (slot->state == DbSlot::State::kRetiring && slot->retirement) {
+    std::shared_ptr<RetireTicket> ticket = slot->retirement;
+    Status status = ticket->wait();
+    finishRetirement(slot, status, /*resumeLater=*/true);
+  }
+  if (slot->state == DbSlot::State::kLogOnly) {
+    return Status::internal("a SQLite-backed object's database is never log-only");
+  }
+  return database(slot, create);
+}
+
+void ShardStorage::finishRetirement(const std::shared_ptr<DbSlot>& keep, const Status& status,
+                                    bool resumeLater) {
+  if (!keep->retirement || keep->retirement->handled) return;
+  keep->retirement->handled = true;
+  keep->retirement.reset();
+  if (!status.isOk()) base::logWarn("storage", "closing " + keep->path.string() + ": " + status.message());
+  retired_.fetch_add(1, std::memory_order_relaxed);
+  keep->state = DbSlot::State::kClosed;
+  slots_.erase(keep->path.string());
+  std::vector<std::coroutine_handle<>> waiters = std::move(keep->waiters);
+  keep->waiters.clear();
+  if (resumeLater) {
+    // Called from inside a synchronous storage call: other code must not run on this stack.
+    if (!waiters.empty()) {
+      loop_.post([waiters = std::move(waiters)] {
+        for (auto h : waiters) h.resume();
+      });
+    }
+  } else {
+    for (auto h : waiters) h.resume();
+  }
+  // Writes buffered while the database was away can be committed now.
+  auto owner = stores_.find(keep->ownerStoreId);
+  if (owner != stores_.end() && owner->second->busy()) markDirty(*owner->second);
+}
+
 void ShardStorage::retire(DbSlot& slot) {
   if (slot.state != DbSlot::State::kOpen) return;
+  if (slot.db->inTurn()) return;
   if (retirer_->backlog() >= options_.maxOpenDatabases) {
     // The retirer is behind (a burst): close here instead, without a checkpoint. That needs no
     // sync and is always safe (the WAL stays and is read back on the next open), and it keeps
@@ -239,18 +281,15 @@ void ShardStorage::retire(DbSlot& slot) {
   openCount_.store(openLru_.size(), std::memory_order_relaxed);
   slot.state = DbSlot::State::kRetiring;
   std::shared_ptr<DbSlot> keep = slots_[slot.path.string()];
-  retirer_->retire(std::move(slot.db), [this, keep](const Status& status) {
-    if (!status.isOk()) base::logWarn("storage", "closing " + keep->path.string() + ": " + status.message());
-    retired_.fetch_add(1, std::memory_order_relaxed);
-    keep->state = DbSlot::State::kClosed;
-    slots_.erase(keep->path.string());
-    std::vector<std::coroutine_handle<>> waiters = std::move(keep->waiters);
-    keep->waiters.clear();
-    for (auto h : waiters) h.resume();
-    // Writes buffered while the database was away can be committed now.
-    auto owner = stores_.find(keep->ownerStoreId);
-    if (owner != stores_.end() && owner->second->busy()) markDirty(*owner->second);
-  });
+  auto ticket = std::make_shared<RetireTicket>();
+  keep->retirement = ticket;
+  retirer_->retire(
+      std::move(slot.db),
+      [this, keep, ticket](const Status& status) {
+        // A synchronous caller may have given the slot back already (databaseNow).
+        if (keep->retirement == ticket) finishRetirement(keep, status, /*resumeLater=*/false);
+      },
+      ticket);
 }
 
 void ShardStorage::releaseSlot(std::shared_ptr<DbSlot> slot) {

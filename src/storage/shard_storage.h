@@ -40,6 +40,9 @@ struct ShardStorageOptions {
   // same 1,000 pages (~4 MiB) at which SQLite checkpoints by default, bounding WAL disk use.
   int walPagesBeforeCheckpoint = 1000;
   KvLimits limits;
+  // SQLite-backed objects: their KV limits (a value may be up to 2 MB) and their SQL limits.
+  KvLimits sqliteKvLimits{StorageOps::kMaxKeyBytes, 2'000'000, StorageOps::kMaxBatchKeys};
+  SqlLimits sqlLimits;
   // deleteAll() also deletes the alarm (Cloudflare: compatibility date 2026-02-24 or later).
   bool deleteAllDeletesAlarm = true;
   // Alarms of this shard's objects found at start-up (recovery.h).
@@ -59,6 +62,8 @@ struct DbSlot {
   std::list<DbSlot*>::iterator lruPosition;
   uint64_t ownerStoreId = 0;
   std::vector<std::coroutine_handle<>> waiters;  // resumed when a retirement finishes
+  std::shared_ptr<RetireTicket> retirement;      // while retiring (kRetiring, not materializing)
+  SqliteDb::Flavor flavor = SqliteDb::Flavor::kKeyValue;  // for a database created here
 };
 
 // Counters: safe to read from any thread.
@@ -85,9 +90,12 @@ class ShardStorage {
   // The destructor calls it if nobody did.
   Status close();
 
+  // `sqlBacked`: a SQLite-backed object (SQL API; its writes go into its database at once).
   std::unique_ptr<ObjectStore> createStore(std::string ns, const ObjectId& id,
-                                           ObjectStoreHooks& hooks);
+                                           ObjectStoreHooks& hooks, bool sqlBacked = false);
   const KvLimits& limits() const { return options_.limits; }
+  const KvLimits& sqliteKvLimits() const { return options_.sqliteKvLimits; }
+  const SqlLimits& sqlLimits() const { return options_.sqlLimits; }
   bool deleteAllDeletesAlarm() const { return options_.deleteAllDeletesAlarm; }
 
   // Alarms: the durable index of this shard's alarms, and who to tell when it changes (the
@@ -117,7 +125,11 @@ class ShardStorage {
   // The open database of `slot`, opening it (creating it if `create`) if needed. nullptr if the
   // file does not exist and create is false. Must not be called while the slot is retiring.
   Result<SqliteDb*> database(const std::shared_ptr<DbSlot>& slot, bool create);
-  // Hands the slot's database to the retirer (no-op unless open).
+  // Like database(), for synchronous callers (SQL): if the database is being closed, blocks
+  // until the retirer is done with it (rare: the WAL outgrew its limit, or too many were open).
+  Result<SqliteDb*> databaseNow(const std::shared_ptr<DbSlot>& slot, bool create);
+  // Hands the slot's database to the retirer (no-op unless open, or in the middle of a
+  // SQLite-backed object's turn).
   void retire(DbSlot& slot);
   // Has the retirer create the database of a log-only object from its current state.
   void materialize(ObjectStore& store);
@@ -148,6 +160,9 @@ class ShardStorage {
   };
 
   void flushAll();
+  // The retirer is done with `slot`'s database: it may be opened again. `resumeLater` posts the
+  // resumption of its waiters instead of running them here.
+  void finishRetirement(const std::shared_ptr<DbSlot>& slot, const Status& status, bool resumeLater);
   void onGroupDurable(std::vector<CommitNotice> notify, const Status& status);
   std::filesystem::path snapshotPath() const;
   void evictCache();

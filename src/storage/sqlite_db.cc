@@ -10,6 +10,7 @@
 #include <fstream>
 #include <iterator>
 #include <mutex>
+#include <cctype>
 #include <cstring>
 
 namespace duro::storage {
@@ -54,15 +55,16 @@ namespace {
 // with duro's tables. SQLite's own way of creating one makes and deletes a -journal file, and on
 // this ext4 creating files right after deleting others is slow (inode allocation skips recently
 // deleted inodes): a deleted file per new object cut creation from ~20,000/s to ~900/s.
-const std::string& templateImage() {
-  static const std::string image = [] {
+std::string makeTemplate(const char* schema) {
     std::string bytes;
+    static int counter = 0;
     std::filesystem::path path = std::filesystem::temp_directory_path() /
-                                  ("duro-template-" + std::to_string(::getpid()) + ".sqlite");
+                                 ("duro-template-" + std::to_string(::getpid()) + "-" +
+                                  std::to_string(++counter) + ".sqlite");
     sqlite3* db = nullptr;
     if (sqlite3_open(path.c_str(), &db) == SQLITE_OK &&
         sqlite3_exec(db, "PRAGMA journal_mode=WAL;", nullptr, nullptr, nullptr) == SQLITE_OK &&
-        sqlite3_exec(db, kSchema, nullptr, nullptr, nullptr) == SQLITE_OK) {
+        sqlite3_exec(db, schema, nullptr, nullptr, nullptr) == SQLITE_OK) {
       sqlite3_close(db);  // checkpoints: everything is in the main file
       db = nullptr;
       std::ifstream in(path, std::ios::binary);
@@ -72,13 +74,18 @@ const std::string& templateImage() {
     std::error_code ec;
     std::filesystem::remove(path, ec);
     return bytes;
-  }();
-  return image;
+}
+
+const std::string& templateImage(SqliteDb::Flavor flavor) {
+  // kSqlite: an empty database (one page); "PRAGMA user_version=0" only makes SQLite write it.
+  static const std::string keyValue = makeTemplate(kSchema);
+  static const std::string sqlite = makeTemplate("PRAGMA user_version=0;");
+  return flavor == SqliteDb::Flavor::kSqlite ? sqlite : keyValue;
 }
 
 // Writes the template to `path` if no file is there. Any failure is left to SQLite to report.
-void createFromTemplate(const std::filesystem::path& path) {
-  const std::string& image = templateImage();
+void createFromTemplate(const std::filesystem::path& path, SqliteDb::Flavor flavor) {
+  const std::string& image = templateImage(flavor);
   if (image.empty()) return;
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd < 0) return;
@@ -98,17 +105,19 @@ void configureSqliteOnce() {
 }
 }  // namespace
 
-Result<std::unique_ptr<SqliteDb>> SqliteDb::open(const std::filesystem::path& path, bool create) {
+Result<std::unique_ptr<SqliteDb>> SqliteDb::open(const std::filesystem::path& path, bool create,
+                                                 Flavor flavor) {
   configureSqliteOnce();
   struct stat st{};
   if (!create && ::stat(path.c_str(), &st) != 0) {
     if (errno == ENOENT || errno == ENOTDIR) return Status::notFound("no database");
     return Status::storage("cannot stat " + path.string() + ": " + std::strerror(errno));
   }
-  if (create) createFromTemplate(path);
+  if (create) createFromTemplate(path, flavor);
   sqlite3* raw = nullptr;
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
-  int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
+  // The VFS lets user SQL run on a pinned clock (user_sql.h).
+  int rc = sqlite3_open_v2(path.c_str(), &raw, flags, deterministicVfsName());
   std::unique_ptr<SqliteDb> db(new SqliteDb(path, raw));
   if (rc != SQLITE_OK) return db->error("cannot open");
   sqlite3_extended_result_codes(raw, 1);
@@ -122,6 +131,19 @@ Result<std::unique_ptr<SqliteDb>> SqliteDb::open(const std::filesystem::path& pa
   }
   // The tables come with the template; loadAppliedSeq creates them if they are missing.
   sqlite3_wal_hook(raw, &SqliteDb::onWalCommit, db.get());
+  // The flavor of an existing file is what it was made with: _duro_meta marks key-value ones.
+  sqlite3_stmt* probe = nullptr;
+  bool keyValueTables = false;
+  if (sqlite3_prepare_v2(raw, "SELECT 1 FROM sqlite_schema WHERE name='_duro_meta'", -1, &probe,
+                         nullptr) == SQLITE_OK) {
+    keyValueTables = sqlite3_step(probe) == SQLITE_ROW;
+  }
+  sqlite3_finalize(probe);
+  if (!keyValueTables && flavor == Flavor::kSqlite) {
+    db->flavor_ = Flavor::kSqlite;
+    db->kvTable_ = "_cf_KV";
+  }
+  db->kvTableKnown_ = db->flavor_ == Flavor::kKeyValue;
   if (Status s = db->loadAppliedSeq(); !s) return s;
   return db;
 }
@@ -204,6 +226,23 @@ Status SqliteDb::prepare(sqlite3_stmt** stmt, const char* sql) {
 }
 
 Status SqliteDb::loadAppliedSeq() {
+  if (flavor_ == Flavor::kSqlite) {
+    sqlite3_stmt* stmt = nullptr;
+    uint64_t low = 0, high = 0;
+    if (sqlite3_prepare_v2(db_, "SELECT user_version, application_id FROM pragma_user_version(), "
+                                "pragma_application_id()",
+                           -1, &stmt, nullptr) != SQLITE_OK) {
+      sqlite3_finalize(stmt);
+      return error("cannot read the commit sequence of");
+    }
+    if (sqlite3_step(stmt) == SQLITE_ROW) {
+      low = static_cast<uint32_t>(sqlite3_column_int64(stmt, 0));
+      high = static_cast<uint32_t>(sqlite3_column_int64(stmt, 1));
+    }
+    sqlite3_finalize(stmt);
+    appliedSeq_ = (high << 32) | low;
+    return Status::ok();
+  }
   sqlite3_stmt* stmt = nullptr;
   int rc = sqlite3_prepare_v2(db_, "SELECT value FROM _duro_meta WHERE name='seq'", -1, &stmt,
                               nullptr);
@@ -223,8 +262,37 @@ Status SqliteDb::loadAppliedSeq() {
   return Status::ok();
 }
 
+Result<bool> SqliteDb::kvTable(bool create) {
+  if (kvTableKnown_) return true;
+  if (create) {
+    if (Status s = run("CREATE TABLE IF NOT EXISTS _cf_KV(key BLOB PRIMARY KEY, value BLOB NOT NULL) "
+                       "WITHOUT ROWID");
+        !s) {
+      return s;
+    }
+    kvTableKnown_ = true;
+    return true;
+  }
+  sqlite3_stmt* probe = nullptr;
+  if (sqlite3_prepare_v2(db_, "SELECT 1 FROM sqlite_schema WHERE name='_cf_KV'", -1, &probe,
+                         nullptr) != SQLITE_OK) {
+    sqlite3_finalize(probe);
+    return error("cannot read the schema of");
+  }
+  kvTableKnown_ = sqlite3_step(probe) == SQLITE_ROW;
+  sqlite3_finalize(probe);
+  return kvTableKnown_;
+}
+
 Result<std::optional<std::string>> SqliteDb::get(std::string_view key) {
-  if (Status s = prepare(&get_, "SELECT value FROM _duro_kv WHERE key=?1"); !s) return s;
+  Result<bool> table = kvTable(/*create=*/false);
+  if (!table) return table.status();
+  if (!*table) return std::optional<std::string>();
+  if (Status s = prepare(&get_, flavor_ == Flavor::kSqlite ? "SELECT value FROM _cf_KV WHERE key=?1"
+                                                           : "SELECT value FROM _duro_kv WHERE key=?1");
+      !s) {
+    return s;
+  }
   bindBytes(get_, 1, key);
   int rc = sqlite3_step(get_);
   std::optional<std::string> value;
@@ -235,6 +303,17 @@ Result<std::optional<std::string>> SqliteDb::get(std::string_view key) {
 }
 
 Result<std::optional<int64_t>> SqliteDb::getAlarm() {
+  if (flavor_ == Flavor::kSqlite) {
+    sqlite3_stmt* stmt = nullptr;
+    std::optional<int64_t> alarm;
+    if (sqlite3_prepare_v2(db_, "SELECT value FROM _cf_METADATA WHERE key=1", -1, &stmt, nullptr) ==
+            SQLITE_OK &&
+        sqlite3_step(stmt) == SQLITE_ROW) {
+      alarm = sqlite3_column_int64(stmt, 0);
+    }
+    sqlite3_finalize(stmt);  // no such table: no alarm
+    return alarm;
+  }
   if (Status s = prepare(&getAlarm_, "SELECT value FROM _duro_meta WHERE name='alarm'"); !s) {
     return s;
   }
@@ -248,7 +327,10 @@ Result<std::optional<int64_t>> SqliteDb::getAlarm() {
 
 Status SqliteDb::list(const KeyRange& range,
                       const std::function<bool(std::string_view, std::string_view)>& fn) {
-  std::string sql = "SELECT key, value FROM _duro_kv";
+  Result<bool> table = kvTable(/*create=*/false);
+  if (!table) return table.status();
+  if (!*table) return Status::ok();
+  std::string sql = std::string("SELECT key, value FROM ") + kvTable_;
   const char* glue = " WHERE ";
   if (range.lower) {
     sql += glue;
@@ -280,69 +362,257 @@ Status SqliteDb::list(const KeyRange& range,
   return Status::ok();
 }
 
-Status SqliteDb::apply(const std::vector<KvOp>& ops, uint64_t seq) {
+Status SqliteDb::run(const std::string& sql) {
+  if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK) {
+    return error("cannot write to");
+  }
+  return Status::ok();
+}
+
+Status SqliteDb::applyOp(const KvOp& op) {
   auto step = [&](sqlite3_stmt* stmt) {
     int rc = sqlite3_step(stmt);
     sqlite3_reset(stmt);
     return rc == SQLITE_DONE;
   };
-  if (Status s = prepare(&begin_, "BEGIN"); !s) return s;
-  if (!step(begin_)) return error("cannot begin a transaction in");
   bool ok = true;
-  for (const KvOp& op : ops) {
-    switch (op.kind) {
-      case KvOp::Kind::kPut:
-        ok = prepare(&put_, "INSERT OR REPLACE INTO _duro_kv(key, value) VALUES(?1, ?2)").isOk();
-        if (ok) {
-          bindBytes(put_, 1, op.key);
-          bindBytes(put_, 2, op.value);
-          ok = step(put_);
-        }
-        break;
-      case KvOp::Kind::kDelete:
-        ok = prepare(&delete_, "DELETE FROM _duro_kv WHERE key=?1").isOk();
-        if (ok) {
-          bindBytes(delete_, 1, op.key);
-          ok = step(delete_);
-        }
-        break;
-      case KvOp::Kind::kDeleteAll:
+  const bool sqlite = flavor_ == Flavor::kSqlite;
+  switch (op.kind) {
+    case KvOp::Kind::kPut:
+      if (sqlite) {
+        if (Result<bool> table = kvTable(/*create=*/true); !table) return table.status();
+      }
+      ok = prepare(&put_, sqlite ? "INSERT OR REPLACE INTO _cf_KV(key, value) VALUES(?1, ?2)"
+                                 : "INSERT OR REPLACE INTO _duro_kv(key, value) VALUES(?1, ?2)")
+               .isOk();
+      if (ok) {
+        bindBytes(put_, 1, op.key);
+        bindBytes(put_, 2, op.value);
+        ok = step(put_);
+      }
+      break;
+    case KvOp::Kind::kDelete:
+      if (sqlite) {
+        Result<bool> table = kvTable(/*create=*/false);
+        if (!table) return table.status();
+        if (!*table) break;
+      }
+      ok = prepare(&delete_, sqlite ? "DELETE FROM _cf_KV WHERE key=?1"
+                                    : "DELETE FROM _duro_kv WHERE key=?1")
+               .isOk();
+      if (ok) {
+        bindBytes(delete_, 1, op.key);
+        ok = step(delete_);
+      }
+      break;
+    case KvOp::Kind::kDeleteAll: {
+      if (!sqlite) {
         ok = prepare(&deleteAll_, "DELETE FROM _duro_kv").isOk() && step(deleteAll_);
         break;
-      case KvOp::Kind::kSetAlarm:
-        ok = prepare(&setAlarm_,
-                     "INSERT OR REPLACE INTO _duro_meta(name, value) VALUES('alarm', ?1)")
-                 .isOk();
-        if (ok) {
-          sqlite3_bind_int64(setAlarm_, 1, op.alarmMs());
-          ok = step(setAlarm_);
+      }
+      // A SQLite-backed object: every table goes, _cf_KV included (Cloudflare: deleteAll deletes
+      // all data); the alarm stays unless a deleteAlarm op follows.
+      kvTableKnown_ = false;
+      std::vector<std::string> drops;
+      sqlite3_stmt* stmt = nullptr;
+      if (sqlite3_prepare_v2(db_,
+                             "SELECT type, name FROM sqlite_schema WHERE name NOT LIKE "
+                             "'sqlite\\_%' ESCAPE '\\' AND name != '_cf_METADATA' AND "
+                             "type IN ('table', 'view', 'trigger') AND sql IS NOT NULL",
+                             -1, &stmt, nullptr) == SQLITE_OK) {
+        while (sqlite3_step(stmt) == SQLITE_ROW) {
+          std::string type(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0)));
+          std::string name(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 1)));
+          std::string quoted = "\"";
+          for (char c : name) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+          quoted += "\"";
+          for (char& c : type) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+          drops.push_back("DROP " + type + " IF EXISTS " + quoted);
         }
-        break;
-      case KvOp::Kind::kDeleteAlarm:
-        ok = prepare(&deleteAlarm_, "DELETE FROM _duro_meta WHERE name='alarm'").isOk() &&
-             step(deleteAlarm_);
-        break;
+      }
+      sqlite3_finalize(stmt);
+      if (!drops.empty()) {
+        // Foreign keys between the dropped tables must not stop the drop.
+        std::string sql = "PRAGMA defer_foreign_keys=ON;";
+        for (auto it = drops.rbegin(); it != drops.rend(); ++it) sql += *it + ";";
+        ok = run(sql).isOk();
+      }
+      break;
     }
-    if (!ok) break;
-  }
-  if (ok) {
-    ok = prepare(&setSeq_, "INSERT OR REPLACE INTO _duro_meta(name, value) VALUES('seq', ?1)")
-             .isOk();
-    if (ok) {
-      sqlite3_bind_int64(setSeq_, 1, static_cast<sqlite3_int64>(seq));
-      ok = step(setSeq_);
+    case KvOp::Kind::kSetAlarm:
+      if (sqlite) {
+        std::string sql =
+            "CREATE TABLE IF NOT EXISTS _cf_METADATA(key INTEGER PRIMARY KEY, value BLOB);"
+            "INSERT OR REPLACE INTO _cf_METADATA(key, value) VALUES(1, " +
+            std::to_string(op.alarmMs()) + ")";
+        ok = run(sql).isOk();
+        break;
+      }
+      ok = prepare(&setAlarm_, "INSERT OR REPLACE INTO _duro_meta(name, value) VALUES('alarm', ?1)")
+               .isOk();
+      if (ok) {
+        sqlite3_bind_int64(setAlarm_, 1, op.alarmMs());
+        ok = step(setAlarm_);
+      }
+      break;
+    case KvOp::Kind::kDeleteAlarm:
+      if (sqlite) {
+        // The alarm is all _cf_METADATA holds: the table goes with it, as it came with it.
+        ok = run("DROP TABLE IF EXISTS _cf_METADATA").isOk();
+        break;
+      }
+      ok = prepare(&deleteAlarm_, "DELETE FROM _duro_meta WHERE name='alarm'").isOk() &&
+           step(deleteAlarm_);
+      break;
+    case KvOp::Kind::kSql: {
+      // Replay: the exec runs again, exactly as it ran the first time (user_sql.h).
+      Result<SqlExecRecord> record = decodeSqlExec(op.key, op.value);
+      if (!record) return record.status();
+      if (!userSql_) {
+        SqlLimits replayLimits;
+        replayLimits.maxDatabaseBytes = ~0ull >> 2;  // what was accepted once is never refused
+        if (Status s = enableUserSql(replayLimits); !s) return s;
+      }
+      UserSql::Outcome outcome;
+      Result<SqlResult> result = userSql_->run(*record, &outcome);
+      if (!result.isOk()) {
+        return Status::storage("replaying SQL in " + path_.string() + " failed (" +
+                               result.status().message() + "): " + record->query);
+      }
+      return Status::ok();
     }
   }
-  if (ok) {
-    ok = prepare(&commit_, "COMMIT").isOk() && step(commit_);
+  if (!ok) return error("cannot write to");
+  return Status::ok();
+}
+
+Status SqliteDb::apply(const std::vector<KvOp>& ops, uint64_t seq) {
+  if (Status s = beginTurn(); !s) return s;
+  for (const KvOp& op : ops) {
+    if (Status s = applyOp(op); !s) {
+      rollbackTurn();
+      return s;
+    }
   }
+  return commitTurn(seq);
+}
+
+Status SqliteDb::enableUserSql(const SqlLimits& limits) {
+  if (userSql_) return Status::ok();
+  auto userSql = std::make_unique<UserSql>();
+  if (Status s = userSql->attach(db_, limits); !s) return s;
+  userSql_ = std::move(userSql);
+  return Status::ok();
+}
+
+bool SqliteDb::inTurn() const { return sqlite3_get_autocommit(db_) == 0; }
+
+Status SqliteDb::beginTurn() {
+  if (inTurn()) return Status::ok();
+  if (Status s = prepare(&begin_, "BEGIN"); !s) return s;
+  int rc = sqlite3_step(begin_);
+  sqlite3_reset(begin_);
+  if (rc != SQLITE_DONE) return error("cannot begin a transaction in");
+  return Status::ok();
+}
+
+Status SqliteDb::applyInTurn(const KvOp& op) {
+  if (Status s = beginTurn(); !s) return s;
+  return applyOp(op);
+}
+
+Result<SqlResult> SqliteDb::execUserSql(const SqlExecRecord& record, UserSql::Outcome* outcome) {
+  if (!userSql_) return Status::internal("user SQL is not enabled on this database");
+  // Reads outside a turn run on their own; a statement that writes needs the turn, so the
+  // turn is begun first and ended again if nothing wrote.
+  const bool began = !inTurn();
+  if (Status s = beginTurn(); !s) return s;
+  Result<SqlResult> result = userSql_->run(record, outcome);
+  if (!inTurn()) {
+    // ON CONFLICT ROLLBACK (or an I/O error) ended the whole transaction: the turn's earlier
+    // writes are gone from the database, so the object must start over from what is committed.
+    return Status::objectReset("the SQL statement rolled back the object's pending writes: " +
+                               (result.isOk() ? std::string("ROLLBACK") : result.status().message()));
+  }
+  if (began && !outcome->wrote) {
+    if (Status s = prepare(&commit_, "COMMIT"); !s) return s;
+    sqlite3_step(commit_);
+    sqlite3_reset(commit_);
+  }
+  return result;
+}
+
+Status SqliteDb::commitTurn(uint64_t seq) {
+  auto step = [&](sqlite3_stmt* stmt) {
+    int rc = sqlite3_step(stmt);
+    sqlite3_reset(stmt);
+    return rc == SQLITE_DONE;
+  };
+  if (Status s = beginTurn(); !s) return s;
+  bool ok = storeSeq(seq).isOk();
+  if (ok) ok = prepare(&commit_, "COMMIT").isOk() && step(commit_);
   if (!ok) {
     Status failure = error("cannot write to");
-    if (prepare(&rollback_, "ROLLBACK").isOk()) step(rollback_);
+    rollbackTurn();
     return failure;
   }
   appliedSeq_ = seq;
   return Status::ok();
+}
+
+Status SqliteDb::storeSeq(uint64_t seq) {
+  if (flavor_ == Flavor::kSqlite) {
+    // Header fields, written in the transaction like any page (see Flavor).
+    return run("PRAGMA user_version=" + std::to_string(static_cast<int32_t>(seq & 0xffffffffu)) +
+               ";PRAGMA application_id=" + std::to_string(static_cast<int32_t>(seq >> 32)));
+  }
+  if (Status s = prepare(&setSeq_, "INSERT OR REPLACE INTO _duro_meta(name, value) VALUES('seq', ?1)");
+      !s) {
+    return s;
+  }
+  sqlite3_bind_int64(setSeq_, 1, static_cast<sqlite3_int64>(seq));
+  int rc = sqlite3_step(setSeq_);
+  sqlite3_reset(setSeq_);
+  return rc == SQLITE_DONE ? Status::ok() : error("cannot write to");
+}
+
+void SqliteDb::rollbackTurn() {
+  kvTableKnown_ = flavor_ == Flavor::kKeyValue;
+  if (!inTurn()) return;
+  if (prepare(&rollback_, "ROLLBACK").isOk()) {
+    sqlite3_step(rollback_);
+    sqlite3_reset(rollback_);
+  }
+}
+
+Status SqliteDb::savepoint(int depth) {
+  if (Status s = beginTurn(); !s) return s;
+  return run("SAVEPOINT duro_" + std::to_string(depth));
+}
+
+Status SqliteDb::rollbackToSavepoint(int depth) {
+  kvTableKnown_ = flavor_ == Flavor::kKeyValue;
+  std::string name = "duro_" + std::to_string(depth);
+  return run("ROLLBACK TO " + name + "; RELEASE " + name);
+}
+
+Status SqliteDb::releaseSavepoint(int depth) { return run("RELEASE duro_" + std::to_string(depth)); }
+
+Result<uint64_t> SqliteDb::databaseSize() {
+  sqlite3_stmt* stmt = nullptr;
+  uint64_t size = 0;
+  // Pages in use: freed pages (after DROP or DELETE) are not counted, so that deleteAll() brings
+  // an object back to the size of an empty database, as on Cloudflare.
+  if (sqlite3_prepare_v2(db_,
+                         "SELECT (page_count - freelist_count) * page_size FROM pragma_page_count(), "
+                         "pragma_freelist_count(), pragma_page_size()",
+                         -1, &stmt, nullptr) != SQLITE_OK) {
+    sqlite3_finalize(stmt);
+    return error("cannot measure");
+  }
+  if (sqlite3_step(stmt) == SQLITE_ROW) size = static_cast<uint64_t>(sqlite3_column_int64(stmt, 0));
+  sqlite3_finalize(stmt);
+  return size;
 }
 
 Status SqliteDb::checkpoint() {

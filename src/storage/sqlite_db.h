@@ -21,8 +21,10 @@
 #include <string_view>
 #include <vector>
 
+#include "duro/sql.h"
 #include "duro/status.h"
 #include "storage/commit_record.h"
+#include "storage/user_sql.h"
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -40,9 +42,20 @@ struct KeyRange {
 
 class SqliteDb {
  public:
+  // How the database keeps duro's own data.
+  //  kKeyValue (key-value-backed objects): tables _duro_kv and _duro_meta (commit sequence, alarm).
+  //  kSqlite (SQLite-backed objects, whose users see the schema): as workerd lays it out, only
+  //  _cf_KV once a key is stored and _cf_METADATA once an alarm is set; the commit sequence is in
+  //  the file header (user_version low 32 bits, application_id high 32 bits), so a new database
+  //  is one empty page.
+  // An existing file keeps the flavor it was created with (found out at open).
+  enum class Flavor : uint8_t { kKeyValue, kSqlite };
+
   // Opens the database at `path`. With create=false a missing file is kNotFound and nothing is
   // created (objects that are only read leave nothing on disk).
-  static Result<std::unique_ptr<SqliteDb>> open(const std::filesystem::path& path, bool create);
+  static Result<std::unique_ptr<SqliteDb>> open(const std::filesystem::path& path, bool create,
+                                                Flavor flavor = Flavor::kKeyValue);
+  Flavor flavor() const { return flavor_; }
   // Writes a complete database holding `ops` (as commit `seq`) to `path` at once: built in memory,
   // written to a temporary file and renamed into place, already in WAL mode. For objects whose
   // data was only in the commit log; far cheaper than creating the file through SQLite.
@@ -65,8 +78,28 @@ class SqliteDb {
   // Calls `fn` for each entry in range order; stops early if `fn` returns false.
   Status list(const KeyRange& range,
               const std::function<bool(std::string_view key, std::string_view value)>& fn);
-  // Applies `ops` and records `seq` in one transaction (rolled back entirely on error).
+  // Applies `ops` and records `seq` in one transaction (rolled back entirely on error). SQL ops
+  // (replayed from the log) run as they ran the first time.
   Status apply(const std::vector<KvOp>& ops, uint64_t seq);
+
+  // ---- SQLite-backed objects: writes go into the database at once, inside the "turn"
+  // transaction that commitTurn() ends (with the commit's sequence number) at the flush.
+  // Sets up user SQL (authorizer, limits) on this connection; idempotent.
+  Status enableUserSql(const SqlLimits& limits);
+  bool inTurn() const;
+  Status beginTurn();
+  // One KV op (put, delete, deleteAll, alarm) inside the turn.
+  Status applyInTurn(const KvOp& op);
+  // User SQL inside the turn if it writes; `outcome` says what must be logged.
+  Result<SqlResult> execUserSql(const SqlExecRecord& record, UserSql::Outcome* outcome);
+  Status commitTurn(uint64_t seq);
+  void rollbackTurn();
+  // Nested transactions (transactionSync, transaction on SQLite-backed objects).
+  Status savepoint(int depth);
+  Status rollbackToSavepoint(int depth);
+  Status releaseSavepoint(int depth);
+  // Pages in use times the page size.
+  Result<uint64_t> databaseSize();
 
   // Retirer thread: copies the WAL into the database file (no sync; the caller syncs around it).
   Status checkpoint();
@@ -75,9 +108,14 @@ class SqliteDb {
 
  private:
   SqliteDb(std::filesystem::path path, sqlite3* db) : path_(std::move(path)), db_(db) {}
+  // kSqlite: whether _cf_KV exists (creating it first if `create`).
+  Result<bool> kvTable(bool create);
+  Status storeSeq(uint64_t seq);
   Status prepare(sqlite3_stmt** stmt, const char* sql);
   Status error(const char* what) const;
   Status loadAppliedSeq();
+  Status applyOp(const KvOp& op);
+  Status run(const std::string& sql);
   void closeConnection(bool checkpointOnClose);
   static int onWalCommit(void* self, sqlite3*, const char*, int pages);
 
@@ -96,6 +134,10 @@ class SqliteDb {
   sqlite3_stmt* begin_ = nullptr;
   sqlite3_stmt* commit_ = nullptr;
   sqlite3_stmt* rollback_ = nullptr;
+  std::unique_ptr<UserSql> userSql_;
+  Flavor flavor_ = Flavor::kKeyValue;
+  const char* kvTable_ = "_duro_kv";
+  bool kvTableKnown_ = false;  // kSqlite: _cf_KV is known to exist (reset when it may be gone)
 };
 
 }  // namespace duro::storage
