@@ -693,6 +693,7 @@ void ObjectStore::dropCache() {
 void ObjectStore::discardVolatileState() {
   if (sqlBacked_ && slot_->state == DbSlot::State::kOpen) slot_->db->rollbackTurn();
   nestedDepth_ = 0;
+  nestedMarks_.clear();
   flushDeferred_ = false;
   dropCache();
   alarm_.reset();
@@ -780,7 +781,26 @@ SqliteDb* ObjectStore::sqlDatabase(bool create) {
 }
 
 void ObjectStore::applyNow(const KvOp& op) {
-  throwIfError(sqlDatabase(/*create=*/true)->applyInTurn(op));
+  SqliteDb* db = sqlDatabase(/*create=*/true);
+  Status status = db->applyInTurn(op);
+  if (!status.isOk() && !db->inTurn()) restoreTurn(*db);
+  throwIfError(status);
+}
+
+void ObjectStore::restoreTurn(SqliteDb& db) {
+  if (pending_.empty() && nestedDepth_ == 0) return;  // nothing was lost
+  Status status = db.beginTurn();
+  size_t nested = 0;
+  for (size_t i = 0; status.isOk() && i <= pending_.size(); ++i) {
+    while (status.isOk() && nested < nestedMarks_.size() && nestedMarks_[nested] == i) {
+      status = db.savepoint(static_cast<int>(++nested));
+    }
+    if (status.isOk() && i < pending_.size()) status = db.applyInTurn(pending_[i]);
+  }
+  if (!status.isOk()) {
+    hooks_.storageFailed(Status::storage("cannot restore the object's uncommitted writes after an "
+                                         "error: " + status.message()));
+  }
 }
 
 SqlResult ObjectStore::execSql(std::string_view query, std::vector<SqlValue> bindings) {
@@ -794,9 +814,11 @@ SqlResult ObjectStore::execSql(std::string_view query, std::vector<SqlValue> bin
                        seeds()};
   UserSql::Outcome outcome;
   Result<SqlResult> result = db->execUserSql(record, &outcome);
-  if (result.status().code() == StatusCode::kObjectReset) {
-    hooks_.storageFailed(result.status());
-    throw Error(result.status());
+  if (!result.isOk() && !db->inTurn()) {
+    // The error ended the transaction; the statements of this exec that ran before the failing
+    // one are gone with it too, so only the turn's earlier writes come back.
+    outcome.wrote = false;
+    restoreTurn(*db);
   }
   if (outcome.wrote) {
     if (outcome.appliedBytes < record.query.size()) {
@@ -832,12 +854,14 @@ int ObjectStore::beginNested() {
   int depth = nestedDepth_ + 1;
   throwIfError(sqlDatabase(/*create=*/true)->savepoint(depth));
   nestedDepth_ = depth;
+  nestedMarks_.push_back(pending_.size());
   return depth;
 }
 
 void ObjectStore::endNested(int depth, size_t pendingMark, bool commit) {
   if (nestedDepth_ != depth) return;  // the object was reset meanwhile
   nestedDepth_ = depth - 1;
+  nestedMarks_.resize(static_cast<size_t>(nestedDepth_));
   SqliteDb* db = slot_->state == DbSlot::State::kOpen ? slot_->db.get() : nullptr;
   Status status = db == nullptr ? Status::internal("the object's database closed in a transaction")
                   : commit      ? db->releaseSavepoint(depth)

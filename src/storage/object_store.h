@@ -157,6 +157,10 @@ class ObjectStore final : public Storage {
   void applyNow(const KvOp& op);
   SqlResult execSql(std::string_view query, std::vector<SqlValue> bindings);
   StorageEntries listNow(const StorageListOptions& options);
+  // SQLite ended the turn's transaction on an error (SQLITE_FULL, ON CONFLICT ROLLBACK): applies
+  // the turn's writes again, savepoints included (replay is exact, see user_sql.h). Resets the
+  // object if that fails.
+  void restoreTurn(SqliteDb& db);
   // Opens a nested transaction; the matching end commits it into the turn or undoes it.
   int beginNested();
   void endNested(int depth, size_t pendingMark, bool commit);
@@ -181,6 +185,7 @@ class ObjectStore final : public Storage {
   bool alarmChangedInHandler_ = false;
   const bool sqlBacked_;
   int nestedDepth_ = 0;        // open transactionSync/transaction savepoints
+  std::vector<size_t> nestedMarks_;  // pending_.size() when each of them was opened
   bool flushDeferred_ = false; // a flush came while a savepoint was open
   std::unique_ptr<SqlApi> sqlApi_;
   std::unique_ptr<SyncKvApi> kvApi_;

@@ -528,13 +528,9 @@ Result<SqlResult> SqliteDb::execUserSql(const SqlExecRecord& record, UserSql::Ou
   const bool began = !inTurn();
   if (Status s = beginTurn(); !s) return s;
   Result<SqlResult> result = userSql_->run(record, outcome);
-  if (!inTurn()) {
-    // ON CONFLICT ROLLBACK (or an I/O error) ended the whole transaction: the turn's earlier
-    // writes are gone from the database, so the object must start over from what is committed.
-    return Status::objectReset("the SQL statement rolled back the object's pending writes: " +
-                               (result.isOk() ? std::string("ROLLBACK") : result.status().message()));
-  }
-  if (began && !outcome->wrote) {
+  // SQLITE_FULL or ON CONFLICT ROLLBACK may have ended the whole transaction: the caller sees
+  // inTurn() false and puts the turn's earlier writes back (ObjectStore::restoreTurn).
+  if (began && !outcome->wrote && inTurn()) {
     if (Status s = prepare(&commit_, "COMMIT"); !s) return s;
     sqlite3_step(commit_);
     sqlite3_reset(commit_);
