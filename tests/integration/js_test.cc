@@ -115,7 +115,8 @@ Exited runDuro(const std::vector<std::string>& args, std::chrono::milliseconds t
 }
 
 // ---------------------------------------------------------------------------------------------
-// 1. Durability under SIGKILL (project crash/): 16 clients over 200 Ledger objects; each client
+// 1. Durability under SIGKILL (projects crash/ with the KV API, crash-sql/ with SQL and the
+// synchronous KV API on a SQLite-backed class): 16 clients over 200 Ledger objects; each client
 // owns every 16th object, so one object's requests go in order over one connection and at most
 // one of them is in flight when the server dies. After a restart on the same data dir each value
 // is exactly what was acknowledged, or the one in-flight write on top of it; pairs are whole.
@@ -132,11 +133,11 @@ struct Ledger {
   int64_t txnSent = 0;     // highest c/d value sent
 };
 
-class JsCrashTest : public ::testing::Test {
+class JsCrashTest : public ::testing::TestWithParam<std::string> {
  protected:
   uint16_t start() {
     if (server_) logs_ += server_->log();
-    server_ = serveProject("crash", data_.path());
+    server_ = serveProject(GetParam(), data_.path());
     return server_->waitForPort();
   }
 
@@ -235,7 +236,7 @@ class JsCrashTest : public ::testing::Test {
   int verified_ = 0;
 };
 
-TEST_F(JsCrashTest, AcknowledgedJsWritesSurviveSigkill) {
+TEST_P(JsCrashTest, AcknowledgedJsWritesSurviveSigkill) {
   // Killed early (objects still being created), then later with history; each run after a
   // restart also checks that counters continue exactly from the recovered values.
   for (int64_t killAfter : {500, 2500, 5000}) {
@@ -259,6 +260,9 @@ TEST_F(JsCrashTest, AcknowledgedJsWritesSurviveSigkill) {
     EXPECT_GT(st.txn, 0);
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(Storage, JsCrashTest, ::testing::Values("crash", "crash-sql"),
+                         [](const auto& info) { return info.param == "crash" ? "Kv" : "Sql"; });
 
 // ---------------------------------------------------------------------------------------------
 // A server for one project, started in SetUp, with its log printed when a test fails.
