@@ -40,10 +40,11 @@ class RuntimeHarness {
   }
 
   // Starts a runtime with one namespace "TEST" of objects made by `factory`.
-  void start(RuntimeOptions options, ObjectFactory factory) {
+  void start(RuntimeOptions options, ObjectFactory factory,
+             StorageBackend backend = StorageBackend::kKeyValue) {
     options.storage.dataDir = dataDir_;
     runtime_ = std::make_unique<Runtime>(options, env_);
-    NamespaceIndex index = runtime_->addNamespace("TEST", std::move(factory));
+    NamespaceIndex index = runtime_->addNamespace("TEST", std::move(factory), backend);
     ids::NamespaceSecret secret{};
     secret.fill(7);
     auto binding =
