@@ -95,6 +95,7 @@ max_header_bytes = 4096
 max_body_bytes = 1048576
 cache_bytes = 0
 max_open_databases = 16
+max_database_bytes = 1048576
 log_level = "debug"
 trust_proxy = true
 )");
@@ -138,6 +139,7 @@ trust_proxy = true
   EXPECT_EQ(duro.maxBodyBytes, 1048576u);
   EXPECT_EQ(duro.cacheBytes, 0u);
   EXPECT_EQ(duro.maxOpenDatabases, 16u);
+  EXPECT_EQ(duro.maxDatabaseBytes, 1048576u);
   EXPECT_EQ(duro.logLevel, "debug");
   EXPECT_EQ(duro.trustProxy, true);
 }
@@ -577,6 +579,7 @@ log_level = "verbose"
 max_queue = "10"
 data = ""
 trust_proxy = "yes"
+max_database_bytes = 1000
 )");
   std::string file = at("wrangler.toml");
   EXPECT_EQ(
@@ -589,7 +592,8 @@ trust_proxy = "yes"
           "warn, error or off)\n" +
           file + ":10: duro.max_queue: expected an integer, got a string\n" + file +
           ":11: duro.data: must not be empty\n" + file +
-          ":12: duro.trust_proxy: expected a boolean, got a string");
+          ":12: duro.trust_proxy: expected a boolean, got a string\n" + file +
+          ":13: duro.max_database_bytes: must be from 65536 to 17592186044416, got 1000");
 }
 
 TEST_F(WorkerConfigTest, ListenAddressForms) {
