@@ -54,25 +54,4 @@ class SqlStorage {
   virtual uint64_t databaseSize() = 0;
 };
 
-// The synchronous key-value API of a SQLite-backed object (`ctx.storage.kv`): the same keys and
-// values as the asynchronous Storage API, read and written without suspending.
-struct SyncKvListOptions {
-  std::optional<std::string> start;       // first key (inclusive)
-  std::optional<std::string> startAfter;  // first key (exclusive); not together with start
-  std::optional<std::string> end;         // last key (exclusive)
-  std::optional<std::string> prefix;
-  bool reverse = false;
-  std::optional<size_t> limit;
-};
-
-class SyncKv {
- public:
-  virtual ~SyncKv() = default;
-  virtual std::optional<std::string> get(std::string_view key) = 0;
-  virtual void put(std::string key, std::string value) = 0;
-  // Whether the key existed.
-  virtual bool delete_(std::string_view key) = 0;
-  virtual std::vector<std::pair<std::string, std::string>> list(SyncKvListOptions options = {}) = 0;
-};
-
 }  // namespace duro

@@ -22,6 +22,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -59,6 +60,19 @@ struct StorageListOptions {
 
 // Key-value pairs in key order (UTF-8 byte order; descending with reverse).
 using StorageEntries = std::vector<std::pair<std::string, std::string>>;
+
+// The synchronous key-value API of a SQLite-backed object (`ctx.storage.kv`): the same keys and
+// values as the asynchronous API, read and written without suspending. list() ignores
+// allowConcurrency and noCache.
+class SyncKv {
+ public:
+  virtual ~SyncKv() = default;
+  virtual std::optional<std::string> get(std::string_view key) = 0;
+  virtual void put(std::string key, std::string value) = 0;
+  // Whether the key existed.
+  virtual bool delete_(std::string_view key) = 0;
+  virtual StorageEntries list(StorageListOptions options = {}) = 0;
+};
 
 // Operations shared by Storage and a transaction.
 class StorageOps {

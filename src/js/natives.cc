@@ -767,11 +767,8 @@ void storageDelete(const FunctionCallbackInfo<Value>& info, ShardIsolate& js) {
       }));
 }
 
-void storageList(const FunctionCallbackInfo<Value>& info, ShardIsolate& js) {
-  Isolate* isolate = info.GetIsolate();
-  Local<Context> context = isolate->GetCurrentContext();
-  StorageTarget t = storageArg(info, js, "list");
-  Local<Value> options = info[1];
+// list()'s options object, as both KV APIs take it.
+StorageListOptions listOptions(Isolate* isolate, Local<Value> options) {
   StorageListOptions o;
   o.start = stringOption(isolate, options, "start");
   o.startAfter = stringOption(isolate, options, "startAfter");
@@ -782,15 +779,21 @@ void storageList(const FunctionCallbackInfo<Value>& info, ShardIsolate& js) {
   o.noCache = boolOption(isolate, options, "noCache");
   if (options->IsObject()) {
     Local<Value> limit;
-    if (!options.As<Object>()->Get(context, str(isolate, "limit")).ToLocal(&limit)) {
+    if (!options.As<Object>()->Get(isolate->GetCurrentContext(), str(isolate, "limit")).ToLocal(&limit)) {
       throw JsPending{};
     }
     if (!limit->IsUndefined()) {
-      double n = limit->NumberValue(context).FromMaybe(0);
+      double n = limit->NumberValue(isolate->GetCurrentContext()).FromMaybe(0);
       if (!(n > 0)) throw JsThrow{JsThrow::kTypeError, "List limit must be positive."};
       o.limit = static_cast<size_t>(n);
     }
   }
+  return o;
+}
+
+void storageList(const FunctionCallbackInfo<Value>& info, ShardIsolate& js) {
+  StorageTarget t = storageArg(info, js, "list");
+  StorageListOptions o = listOptions(info.GetIsolate(), info[1]);
   info.GetReturnValue().Set(
       resultOrPromise<StorageEntries>(js, t.ops->list(std::move(o)), entriesToMap));
 }
@@ -987,22 +990,7 @@ void kvList(const FunctionCallbackInfo<Value>& info, ShardIsolate& js) {
   Isolate* isolate = info.GetIsolate();
   Local<Context> context = isolate->GetCurrentContext();
   SyncKv& kv = syncKvOf(info, js);
-  Local<Value> options = info[1];
-  SyncKvListOptions o;
-  o.start = stringOption(isolate, options, "start");
-  o.startAfter = stringOption(isolate, options, "startAfter");
-  o.end = stringOption(isolate, options, "end");
-  o.prefix = stringOption(isolate, options, "prefix");
-  o.reverse = boolOption(isolate, options, "reverse");
-  if (options->IsObject()) {
-    Local<Value> limit;
-    if (!options.As<Object>()->Get(context, str(isolate, "limit")).ToLocal(&limit)) throw JsPending{};
-    if (!limit->IsUndefined()) {
-      double n = limit->NumberValue(context).FromMaybe(0);
-      if (!(n > 0)) throw JsThrow{JsThrow::kTypeError, "List limit must be positive."};
-      o.limit = static_cast<size_t>(n);
-    }
-  }
+  StorageListOptions o = listOptions(isolate, info[1]);
   StorageEntries entries = kv.list(std::move(o));
   Local<Array> out = Array::New(isolate, static_cast<int>(entries.size()));
   for (size_t i = 0; i < entries.size(); ++i) {

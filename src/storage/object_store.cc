@@ -746,16 +746,7 @@ class ObjectStore::SyncKvApi final : public SyncKv {
     store_.markWritten({});
     return existed;
   }
-  StorageEntries list(SyncKvListOptions options) override {
-    StorageListOptions list;
-    list.start = std::move(options.start);
-    list.startAfter = std::move(options.startAfter);
-    list.end = std::move(options.end);
-    list.prefix = std::move(options.prefix);
-    list.reverse = options.reverse;
-    list.limit = options.limit;
-    return store_.listNow(list);
-  }
+  StorageEntries list(StorageListOptions options) override { return store_.listNow(options); }
 
  private:
   ObjectStore& store_;
