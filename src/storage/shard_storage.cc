@@ -64,6 +64,7 @@ ShardStorage::~ShardStorage() { close(); }
 Status ShardStorage::close() {
   if (closed_) return closeStatus_;
   closed_ = true;
+  alive_.reset();  // the retirer's callbacks still queued on the loop must not come back here
   // The committer's destructor syncs what was submitted; the retirer finishes its batches.
   log_.reset();
   for (auto& [path, slot] : slots_) {
@@ -285,7 +286,8 @@ void ShardStorage::retire(DbSlot& slot) {
   keep->retirement = ticket;
   retirer_->retire(
       std::move(slot.db),
-      [this, keep, ticket](const Status& status) {
+      [this, alive = std::weak_ptr<bool>(alive_), keep, ticket](const Status& status) {
+        if (alive.expired()) return;  // this shard's storage was closed meanwhile
         // A synchronous caller may have given the slot back already (databaseNow).
         if (keep->retirement == ticket) finishRetirement(keep, status, /*resumeLater=*/false);
       },
@@ -314,7 +316,8 @@ void ShardStorage::materialize(ObjectStore& store) {
     std::filesystem::create_directories(slot.path.parent_path(), ec);
     knownDirs_.insert(slot.path.parent_path().string());
   }
-  retirer_->materialize(slot.path, std::move(ops), seq, [this, keep](const Status& status) {
+  auto done = [this, alive = std::weak_ptr<bool>(alive_), keep](const Status& status) {
+    if (alive.expired()) return;  // this shard's storage was closed meanwhile
     slots_.erase(keep->path.string());
     auto owner = stores_.find(keep->ownerStoreId);
     if (status.isOk()) {
@@ -336,7 +339,8 @@ void ShardStorage::materialize(ObjectStore& store) {
       if (!status.isOk()) owner->second->discardVolatileState();
       if (owner->second->busy()) markDirty(*owner->second);
     }
-  });
+  };
+  retirer_->materialize(slot.path, std::move(ops), seq, std::move(done));
 }
 
 void ShardStorage::markDirty(ObjectStore& store) {

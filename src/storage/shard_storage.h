@@ -185,6 +185,8 @@ class ShardStorage {
   size_t cacheBytes_ = 0;
   AlarmIndex alarmIndex_;
   bool closed_ = false;
+  // Expires at close(): callbacks the retirer posted to the loop check it before touching us.
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   Status failure_;
   Status closeStatus_;
   AlarmListener alarmListener_;

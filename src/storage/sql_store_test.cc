@@ -249,5 +249,20 @@ TEST_F(SqlStoreTest, DeleteAllDropsEveryTableAndKey) {
   EXPECT_EQ(dump(sqlStore(), "SELECT name FROM sqlite_schema"), "");
 }
 
+TEST_F(SqlStoreTest, AlarmsLiveInTheObjectsOwnDatabase) {
+  ObjectStore& s = sqlStore();
+  EXPECT_EQ(await(s.getAlarm()), std::nullopt);
+  s.setAlarm(4102444800000);
+  EXPECT_EQ(dump(s, "SELECT name FROM sqlite_schema"), "t_cf_METADATA|\n");
+  waitSqlDurable();
+  crashAndRecover(/*loseDatabase=*/true);
+  EXPECT_EQ(await(sqlStore().getAlarm()), 4102444800000);
+  sqlStore().deleteAlarm();
+  EXPECT_EQ(dump(sqlStore(), "SELECT name FROM sqlite_schema"), "");
+  waitSqlDurable();
+  openShard();
+  EXPECT_EQ(await(sqlStore().getAlarm()), std::nullopt);
+}
+
 }  // namespace
 }  // namespace duro::storage
