@@ -162,6 +162,15 @@ std::optional<std::pair<uint32_t, std::string>> ShardIsolate::watchExit() {
 
 void ShardIsolate::failOwner(uint32_t owner, const std::string& reason) {
   base::logError(owner == 0 ? workerTag_ : *currentTag_, reason);
+  cancelOwner(owner, reason);
+  if (owner != 0) {
+    if (ObjectSlot* slot = object(owner)) slot->state->abort(reason);
+  }
+}
+
+void ShardIsolate::cancelOwner(uint32_t owner, const std::string& reason) {
+  // Its timers never fire.
+  std::erase_if(timers_, [&](const auto& entry) { return entry.second->owner == owner; });
   HandleScope handles(isolate_);
   Context::Scope contextScope(context());
   std::vector<Waiter*> failed;
@@ -178,9 +187,6 @@ void ShardIsolate::failOwner(uint32_t owner, const std::string& reason) {
     waiter->fulfilled = false;
     waiter->value.Reset(isolate_, v8::Exception::Error(str(isolate_, reason)));
     if (waiter->handle) markReady(waiter);
-  }
-  if (owner != 0) {
-    if (ObjectSlot* slot = object(owner)) slot->state->abort(reason);
   }
 }
 

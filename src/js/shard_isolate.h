@@ -242,6 +242,14 @@ class ShardIsolate {
   std::unordered_set<Waiter*> pendingWaiters_;
   // After a termination: fails the culprit's pending promises and resets its object.
   void failOwner(uint32_t owner, const std::string& reason);
+
+ public:
+  // Everything `owner` (an object handle) waits for fails with `reason` (the C++ side of its
+  // pending promises rejects, so the events awaiting them finish) and its timers are cancelled.
+  // Inside a Scope, which resumes the failed waiters when it closes.
+  void cancelOwner(uint32_t owner, const std::string& reason);
+
+ private:
   std::vector<Waiter*> ready_;
   std::vector<Waiter*> deferred_;
   size_t socketSweepAt_ = 1024;
