@@ -31,15 +31,15 @@
 // WebSockets. deliver() of a 101 with Response::webSocket for a request dispatch() found to be a
 // valid upgrade (reqWebSocketKey_) sets upgrade_ instead of queueing a response; processInput()
 // flushes the earlier pipelined responses, then startWebSocket() moves the socket and the bytes
-// read past the request into a WebSocketSession and enters kWebSocket:
+// read past the request into a WebSocketSession and hands the connection over:
 //
-//   kIdle ── startWebSocket() ─► kWebSocket ── webSocketFinished() (session's onFinished) ─►
-//                                                                                    kClosed
+//   kIdle ── startWebSocket() ─► kClosed (the Connection is freed; the session lives on)
 //
-// In kWebSocket the Connection owns no I/O and no timer; it stays registered on its loop so that
-// shutdown reaches the session (onServerShutdown() → goingAway(): close 1001) and abandon()
-// (close() → abort()). The session holds the Connection (through onFinished) until it finishes;
-// the Connection holds the session only weakly.
+// An idle WebSocket may stay open for days, so nothing of the HTTP side is kept for it (parser,
+// buffers, timer: about 900 bytes). Its loop keeps only an entry in LoopState::webSockets (the
+// session, weakly) so that shutdown reaches it (closeIdleConnections() → goingAway(): close
+// 1001) and so does abandon() (closeAllConnections() → abort()). The session's onFinished removes
+// the entry and uncounts the connection.
 //
 // Invariants
 //  1. At most one read and at most one write are outstanding, never both (phase_ says which).
@@ -57,8 +57,9 @@
 //     timer cost. Time in kHandling never counts.
 //  6. Closing after a final response uses a lingering close (shutdown(send), then read and discard
 //     until EOF), so a client that is still sending sees the 4xx instead of a reset.
-//  7. A connection in kWebSocket was counted by openConnections_ when accepted and is uncounted
-//     exactly once, by webSocketFinished(); its request left inFlight_ in deliver() (the 101).
+//  7. An upgraded connection was counted by openConnections_ when accepted and is uncounted
+//     exactly once, by its session's onFinished (webSocketFinished()); its request left inFlight_
+//     in deliver() (the 101).
 #include "net/http_server.h"
 
 #include <algorithm>
@@ -69,6 +70,7 @@
 #include <mutex>
 #include <optional>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 
 #include <boost/asio/ip/tcp.hpp>
@@ -383,6 +385,9 @@ class Connection;
 struct LoopState {
   base::EventLoop* loop = nullptr;
   std::vector<Connection*> connections;
+  // Upgraded connections (their Connection is gone), by a number of this loop.
+  std::unordered_map<uint64_t, std::weak_ptr<WebSocketSession>> webSockets;
+  uint64_t nextWebSocket = 0;
 };
 
 // What the acceptor, every Connection and HttpServer share. Held by shared_ptr from each of them
@@ -405,6 +410,8 @@ class ServerCore : public std::enable_shared_from_this<ServerCore> {
 
   // Loop-thread entry points used by Connection.
   void connectionClosed();
+  // A WebSocket session of loop `ls` finished (invariant 7).
+  void webSocketFinished(LoopState* ls, uint64_t id);
 
   const HttpServerOptions& options() const { return options_; }
   const HttpHandler& handler() const { return handler_; }
@@ -496,12 +503,8 @@ class Connection final : public std::enable_shared_from_this<Connection> {
   }
 
   // The server is draining: an idle keep-alive connection closes now; one with a request under
-  // way finishes it (its response says "Connection: close"); a WebSocket is closed with 1001.
+  // way finishes it (its response says "Connection: close").
   void onServerShutdown() {
-    if (phase_ == Phase::kWebSocket) {
-      if (auto session = webSocket_.lock()) session->goingAway();
-      return;
-    }
     if (phase_ == Phase::kReading && isBetweenRequests()) close();
   }
 
@@ -526,15 +529,6 @@ class Connection final : public std::enable_shared_from_this<Connection> {
 
   void close() {
     if (phase_ == Phase::kClosed) return;
-    if (phase_ == Phase::kWebSocket) {
-      auto keepAlive = shared_from_this();  // the session may hold the last reference
-      if (auto session = webSocket_.lock()) {
-        session->abort();  // reports closed(1006) and ends in webSocketFinished()
-      } else {
-        webSocketFinished();
-      }
-      return;
-    }
     Phase previous = phase_;
     if (previous == Phase::kHandling) core_->inFlight_.fetch_sub(1);
     phase_ = Phase::kClosed;
@@ -558,7 +552,7 @@ class Connection final : public std::enable_shared_from_this<Connection> {
   }
 
  private:
-  enum class Phase { kIdle, kReading, kHandling, kWriting, kLingering, kWebSocket, kClosed };
+  enum class Phase { kIdle, kReading, kHandling, kWriting, kLingering, kClosed };
 
   // A 101 accepted by takeWebSocket(), waiting for the earlier responses to be flushed.
   struct PendingUpgrade {
@@ -741,17 +735,21 @@ class Connection final : public std::enable_shared_from_this<Connection> {
   void startWebSocket() {
     PendingUpgrade upgrade = std::move(*upgrade_);
     upgrade_.reset();
-    phase_ = Phase::kWebSocket;
+    // Hand-over: from here the session counts as the open connection (invariant 7).
+    phase_ = Phase::kClosed;
     timer_.cancel();  // idleTimeout does not apply to WebSockets
+    unregister();
     const HttpServerOptions& options = core_->options();
     WebSocketSessionOptions sessionOptions;
     sessionOptions.maxMessageBytes = options.maxWebSocketMessageBytes;
     sessionOptions.closeTimeout = options.webSocketCloseTimeout;
     sessionOptions.closeReplyTimeout = options.webSocketCloseReplyTimeout;
+    LoopState* ls = &loopState_;
+    const uint64_t id = ls->nextWebSocket++;
     std::shared_ptr<WebSocketSession> session = WebSocketSession::create(
         loop(), std::move(socket_), sessionOptions, std::move(upgrade.endpoint),
-        [self = shared_from_this()] { self->webSocketFinished(); });
-    webSocket_ = session;
+        [core = core_, ls, id] { core->webSocketFinished(ls, id); });
+    ls->webSockets.emplace(id, session);
     auto pending = readBuf_.data();
     session->accept(reqWebSocketKey_, std::move(upgrade.headers),
                     std::string_view(static_cast<const char*>(pending.data()), pending.size()));
@@ -766,14 +764,6 @@ class Connection final : public std::enable_shared_from_this<Connection> {
     } else if (core_->shuttingDown()) {
       session->goingAway();
     }
-  }
-
-  // The session is over (its endpoint has seen closed()): the connection is gone.
-  void webSocketFinished() {
-    if (phase_ != Phase::kWebSocket) return;
-    phase_ = Phase::kClosed;
-    unregister();
-    core_->connectionClosed();
   }
 
   // Appends the response head (and a small body) to out_.
@@ -920,10 +910,7 @@ class Connection final : public std::enable_shared_from_this<Connection> {
   }
 
   void onTimer(const error_code& ec) {
-    if (ec == asio::error::operation_aborted || phase_ == Phase::kClosed ||
-        phase_ == Phase::kWebSocket) {
-      return;
-    }
+    if (ec == asio::error::operation_aborted || phase_ == Phase::kClosed) return;
     Clock::time_point now = Clock::now();
     if (phase_ == Phase::kHandling) deadline_ = now + core_->options().idleTimeout;
     if (now < deadline_) {
@@ -988,7 +975,6 @@ class Connection final : public std::enable_shared_from_this<Connection> {
   std::string reqWebSocketKey_;
   const char* reqUpgradeProblem_ = "";
   std::optional<PendingUpgrade> upgrade_;
-  std::weak_ptr<WebSocketSession> webSocket_;  // in kWebSocket
   Clock::time_point deadline_{};
   Clock::time_point timerExpiry_{};
   size_t lingerBytes_ = 0;
@@ -1091,11 +1077,25 @@ void ServerCore::closeAcceptor() {
   maybeDrained();
 }
 
+namespace {
+// The live sessions of a loop (a session may finish, and leave the map, while we call it).
+std::vector<std::shared_ptr<WebSocketSession>> liveWebSockets(LoopState* ls) {
+  std::vector<std::shared_ptr<WebSocketSession>> sessions;
+  sessions.reserve(ls->webSockets.size());
+  for (auto& [id, weak] : ls->webSockets) {
+    if (auto session = weak.lock()) sessions.push_back(std::move(session));
+  }
+  return sessions;
+}
+}  // namespace
+
 void ServerCore::closeIdleConnections(LoopState* ls) {
   std::vector<std::shared_ptr<Connection>> snapshot;
   snapshot.reserve(ls->connections.size());
   for (Connection* c : ls->connections) snapshot.push_back(c->shared_from_this());
   for (auto& c : snapshot) c->onServerShutdown();
+  // WebSockets close with 1001.
+  for (auto& session : liveWebSockets(ls)) session->goingAway();
 }
 
 void ServerCore::closeAllConnections(LoopState* ls) {
@@ -1103,6 +1103,8 @@ void ServerCore::closeAllConnections(LoopState* ls) {
   snapshot.reserve(ls->connections.size());
   for (Connection* c : ls->connections) snapshot.push_back(c->shared_from_this());
   for (auto& c : snapshot) c->close();
+  // Each reports closed(1006) and ends in webSocketFinished().
+  for (auto& session : liveWebSockets(ls)) session->abort();
 }
 
 void ServerCore::shutdown(std::function<void()> onDrained) {
@@ -1146,6 +1148,11 @@ void ServerCore::abandon() {
 void ServerCore::connectionClosed() {
   openConnections_.fetch_sub(1);
   maybeDrained();
+}
+
+void ServerCore::webSocketFinished(LoopState* ls, uint64_t id) {
+  if (ls->webSockets.erase(id) == 0) return;  // once (invariant 7)
+  connectionClosed();
 }
 
 void ServerCore::maybeDrained() {

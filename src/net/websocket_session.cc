@@ -86,7 +86,6 @@
 #include <array>
 #include <atomic>
 #include <cassert>
-#include <deque>
 #include <exception>
 #include <mutex>
 #include <optional>
@@ -123,6 +122,8 @@ constexpr size_t kDirectReadMin = 4 * 1024;
 constexpr int kMaxReadsPerWakeup = 4;
 // Frames gathered into one write.
 constexpr size_t kMaxGather = 16;
+// Queue capacity (frames) an emptied write queue keeps.
+constexpr size_t kKeptQueueCapacity = 16;
 // Bytes discarded after the client's close frame, or while lingering, before we stop waiting.
 constexpr size_t kMaxDiscardBytes = 1024 * 1024;
 // TCP keep-alive for idle WebSockets: first probe after this much silence, then every
@@ -137,6 +138,14 @@ struct OutFrame {
   size_t payloadBytes = 0;  // what bufferedBytes() counts (messages only)
   bool isClose = false;
 };
+
+// The bytes of a frame about to be written, moved out of the string's inline (small-string)
+// storage if they are there: the queue is a vector, and a frame queued during the write may move
+// the ones being written; a heap buffer moves with its string, inline bytes would not.
+asio::const_buffer pinnedBuffer(std::string& bytes) {
+  if (bytes.capacity() < 2 * sizeof(void*)) bytes.reserve(2 * sizeof(void*));
+  return asio::buffer(bytes);
+}
 
 // A read buffer lent for the duration of one read and its parsing: the loop thread's (one per
 // thread, so idle connections hold none; it is a cache, not shared state), or a private one if
@@ -562,31 +571,42 @@ class Session final : public WebSocketSession, public std::enable_shared_from_th
   void writeNext() {
     assert(checkInvariants());
     if (writing_ || phase_ == Phase::kFinished) return;
-    size_t count = 0;
-    if (!pong_.empty() && !closeStarted_) {
+    const bool withPong = !pong_.empty() && !closeStarted_;
+    if (!withPong && queue_.empty()) return;
+    if (withPong) {
       pongInFlight_.swap(pong_);
       pong_.clear();
-      buffers_[count++] = asio::buffer(pongInFlight_);
     }
     inFlight_ = 0;
-    for (const OutFrame& frame : queue_) {
+    writing_ = true;
+    auto handler = [self = shared_from_this()](const error_code& ec, size_t) { self->onWrite(ec); };
+    // The common case, one frame: no gather array.
+    const bool single = withPong ? queue_.empty() : (queue_.size() == 1 || queue_[0].isClose);
+    if (single) {
+      if (!withPong) {
+        inFlight_ = 1;
+        if (queue_[0].isClose) closeStarted_ = true;
+      }
+      asio::async_write(socket_,
+                        withPong ? asio::buffer(pongInFlight_) : pinnedBuffer(queue_[0].bytes),
+                        std::move(handler));
+      return;
+    }
+    if (!buffers_) buffers_ = std::make_unique<std::array<asio::const_buffer, kMaxGather>>();
+    auto& buffers = *buffers_;
+    size_t count = 0;
+    if (withPong) buffers[count++] = asio::buffer(pongInFlight_);
+    for (OutFrame& frame : queue_) {
       if (count == kMaxGather) break;
-      buffers_[count++] = asio::buffer(frame.bytes);
+      buffers[count++] = pinnedBuffer(frame.bytes);
       ++inFlight_;
       if (frame.isClose) {
         closeStarted_ = true;
         break;
       }
     }
-    if (count == 0) return;
-    writing_ = true;
-    auto handler = [self = shared_from_this()](const error_code& ec, size_t) { self->onWrite(ec); };
-    if (count == 1) {
-      asio::async_write(socket_, buffers_[0], std::move(handler));
-    } else {
-      asio::async_write(socket_, std::span<const asio::const_buffer>(buffers_.data(), count),
-                        std::move(handler));
-    }
+    asio::async_write(socket_, std::span<const asio::const_buffer>(buffers.data(), count),
+                      std::move(handler));
   }
 
   void onWrite(const error_code& ec) {
@@ -594,10 +614,12 @@ class Session final : public WebSocketSession, public std::enable_shared_from_th
     size_t released = 0;
     bool closeWritten = false;
     for (size_t i = 0; i < inFlight_; ++i) {
-      released += queue_.front().payloadBytes;
-      closeWritten = closeWritten || queue_.front().isClose;
-      queue_.pop_front();
+      released += queue_[i].payloadBytes;
+      closeWritten = closeWritten || queue_[i].isClose;
     }
+    queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(inFlight_));
+    // A burst may have grown it: an idle connection keeps no big array.
+    if (queue_.empty() && queue_.capacity() > kKeptQueueCapacity) queue_ = std::vector<OutFrame>();
     inFlight_ = 0;
     pongInFlight_.clear();
     if (phase_ == Phase::kFinished) return;
@@ -754,11 +776,15 @@ class Session final : public WebSocketSession, public std::enable_shared_from_th
   bool readEof_ = false;     // the read side has ended (EOF or error)
 
   // Writing.
-  std::deque<OutFrame> queue_;  // frames not yet fully written, in call order (invariant 2)
+  // Frames not yet fully written, in call order (invariant 2). A vector, not a deque: a deque
+  // allocates ~550 bytes up front, for every connection, idle or not.
+  std::vector<OutFrame> queue_;
   size_t inFlight_ = 0;         // how many at its head the current write holds
   std::string pong_;            // the pong to write before the next queued frames
   std::string pongInFlight_;    // the pong the current write holds
-  std::array<asio::const_buffer, kMaxGather> buffers_;
+  // For a write of several frames (allocated by the first one: most idle connections never
+  // need it).
+  std::unique_ptr<std::array<asio::const_buffer, kMaxGather>> buffers_;
   bool writing_ = false;
 
   // Closing (see the design notes).
