@@ -260,7 +260,6 @@ class Session final : public WebSocketSession, public std::enable_shared_from_th
         socket_(std::move(socket)),
         endpoint_(std::move(endpoint)),
         onFinished_(std::move(onFinished)),
-        timer_(loop.io()),
         parser_(options.maxMessageBytes) {}
 
   ~Session() override {
@@ -282,22 +281,24 @@ class Session final : public WebSocketSession, public std::enable_shared_from_th
     armTimer(options_.closeTimeout);
     boost::beast::websocket::detail::sec_ws_accept_type acceptKey;
     boost::beast::websocket::detail::make_sec_ws_accept(acceptKey, key);
-    handshake_.reserve(256);
-    handshake_.append(
+    handshake_ = std::make_unique<Handshake>();
+    std::string& response = handshake_->response;
+    response.reserve(256);
+    response.append(
         "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
         "Sec-WebSocket-Accept: ");
-    handshake_.append(acceptKey.data(), acceptKey.size()).append("\r\n");
+    response.append(acceptKey.data(), acceptKey.size()).append("\r\n");
     bool hasServer = false;
     for (const auto& [name, value] : responseHeaders) {  // validated by HttpServer
       if (equalsIgnoreCase(name, "server")) hasServer = true;
-      handshake_.append(name).append(": ").append(value).append("\r\n");
+      response.append(name).append(": ").append(value).append("\r\n");
     }
-    if (!hasServer) handshake_.append("Server: duro\r\n");
-    handshake_.append("\r\n");
+    if (!hasServer) response.append("Server: duro\r\n");
+    response.append("\r\n");
     // The bytes the client sent after its request are the first frames, parsed once the endpoint
     // is connected.
-    pending_.assign(pending.data(), pending.size());
-    asio::async_write(socket_, asio::buffer(handshake_),
+    handshake_->pending.assign(pending.data(), pending.size());
+    asio::async_write(socket_, asio::buffer(response),
                       [self = shared_from_this()](const error_code& ec, size_t) {
                         self->onHandshakeWritten(ec);
                       });
@@ -341,7 +342,8 @@ class Session final : public WebSocketSession, public std::enable_shared_from_th
 
   void onHandshakeWritten(const error_code& ec) {
     if (phase_ != Phase::kHandshake) return;  // aborted meanwhile
-    handshake_ = std::string();
+    std::string pending = std::move(handshake_->pending);
+    handshake_.reset();
     if (ec) {
       base::log(base::LogLevel::kDebug, kLogComponent,
                 "writing the WebSocket handshake failed: " + ec.message());
@@ -350,15 +352,13 @@ class Session final : public WebSocketSession, public std::enable_shared_from_th
       return;
     }
     phase_ = Phase::kOpen;
-    timer_.cancel();
+    timer_.reset();  // cancels; an open connection needs no timer until it closes
     enableKeepAlive();
     transport_ = std::make_shared<Transport>(loop_, weak_from_this());
     callEndpoint("connected", [&] { endpoint_->connected(transport_); });
     if (phase_ != Phase::kOpen) return;
     error_code ignored;
     socket_.non_blocking(true, ignored);  // readAvailable()'s reads return would_block
-    std::string pending = std::move(pending_);
-    pending_ = std::string();
     processInput(pending.data(), pending.data() + pending.size());  // came with the request
     pending = std::string();
     readAvailable();
@@ -489,7 +489,7 @@ class Session final : public WebSocketSession, public std::enable_shared_from_th
   // ---- the closing handshake -----------------------------------------------------------------
 
   void onPeerClose(int code, std::string reason) {
-    peerClose_ = PeerClose{code, std::move(reason)};
+    peerClose_ = std::make_unique<PeerClose>(PeerClose{code, std::move(reason)});
     if (closeQueued_) {
       // The answer to our close frame: the endpoint hears of it in closed().
       if (closeSent_) endClean();
@@ -690,7 +690,7 @@ class Session final : public WebSocketSession, public std::enable_shared_from_th
   void finish() {
     if (phase_ == Phase::kFinished) return;
     phase_ = Phase::kFinished;
-    timer_.cancel();
+    if (timer_) timer_->cancel();
     error_code ignored;
     socket_.close(ignored);
     auto onFinished = std::move(onFinished_);
@@ -699,10 +699,15 @@ class Session final : public WebSocketSession, public std::enable_shared_from_th
   }
 
   void armTimer(std::chrono::milliseconds delay) {
-    timer_.expires_after(delay);
-    timer_.async_wait([self = shared_from_this()](const error_code& ec) {
-      // A wait that expired just as the timer was re-armed must not act on the old deadline.
-      if (ec == asio::error::operation_aborted || self->timer_.expiry() > Clock::now()) return;
+    if (!timer_) timer_ = std::make_unique<asio::steady_timer>(loop_.io());
+    timer_->expires_after(delay);
+    timer_->async_wait([self = shared_from_this()](const error_code& ec) {
+      // A wait that expired just as the timer was re-armed (or dropped) must not act on the old
+      // deadline.
+      if (ec == asio::error::operation_aborted || !self->timer_ ||
+          self->timer_->expiry() > Clock::now()) {
+        return;
+      }
       self->onTimer();
     });
   }
@@ -763,13 +768,18 @@ class Session final : public WebSocketSession, public std::enable_shared_from_th
   std::shared_ptr<WebSocketEndpoint> endpoint_;  // reset once closed() was delivered
   std::function<void()> onFinished_;
   std::shared_ptr<Transport> transport_;  // created when the handshake completes
-  asio::steady_timer timer_;              // invariant 4
+  // Invariant 4. Only while a deadline applies (handshake, closing): idle connections have none.
+  std::unique_ptr<asio::steady_timer> timer_;
   Phase phase_ = Phase::kNew;
-  std::string handshake_;  // the 101, until written
+  // Until the 101 is written: the response, and bytes that came with the upgrade request.
+  struct Handshake {
+    std::string response;
+    std::string pending;
+  };
+  std::unique_ptr<Handshake> handshake_;
 
   // Reading.
   FrameParser parser_;
-  std::string pending_;      // bytes that came with the upgrade request, until connected
   size_t discarded_ = 0;     // bytes read after the client's close frame or while lingering
   bool reading_ = false;     // a wait for input, or a posted readAvailable(), is outstanding
   bool inReadLoop_ = false;  // readAvailable() is running (an endpoint call may re-enter)
@@ -788,7 +798,7 @@ class Session final : public WebSocketSession, public std::enable_shared_from_th
   bool writing_ = false;
 
   // Closing (see the design notes).
-  std::optional<PeerClose> peerClose_;  // the client's close frame, once it arrived
+  std::unique_ptr<PeerClose> peerClose_;  // the client's close frame, once it arrived
   bool closeQueued_ = false;            // our close frame is in queue_ (or written)
   bool closeStarted_ = false;           // ... and part of a write
   bool closeSent_ = false;              // ... and written

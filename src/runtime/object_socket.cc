@@ -116,7 +116,7 @@ void ObjectSocket::sendDirectClose(int code, std::string reason) {
   if (transport_) {
     transport_->close(code, std::move(reason));
   } else {
-    pendingClose_.emplace(code, std::move(reason));
+    pendingClose_ = std::make_unique<std::pair<int, std::string>>(code, std::move(reason));
   }
 }
 
@@ -141,7 +141,7 @@ void ObjectSocket::transmit(std::string data, bool binary) {
 
 void ObjectSocket::detach() {
   host_ = nullptr;
-  sink_ = nullptr;
+  sink_.reset();
   if (transport_ && state_ != State::kClosed) transport_->close(1001, "Durable Object is going away");
   state_ = State::kClosed;
   finished_ = true;
@@ -260,7 +260,7 @@ void ObjectSocket::deliver(std::unique_ptr<WebSocketEvent> event) {
   if (host_ != nullptr) {
     host_->deliverSocketEvent(std::move(event));
   } else if (sink_) {
-    sink_(std::move(event));
+    (*sink_)(std::move(event));
   }
 }
 

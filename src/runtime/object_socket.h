@@ -36,7 +36,7 @@ class ObjectSocket final : public WebSocket,
   using EventSink = std::function<void(std::unique_ptr<WebSocketEvent>)>;
   ObjectSocket(EventSink sink, base::EventLoop& loop, uint64_t id)
       : ObjectSocket(nullptr, loop, id) {
-    sink_ = std::move(sink);
+    if (sink) sink_ = std::make_unique<EventSink>(std::move(sink));
   }
   ~ObjectSocket() override;
 
@@ -95,7 +95,8 @@ class ObjectSocket final : public WebSocket,
   void finish();
 
   ObjectHost* host_;  // null once detached, and for a Worker's socket
-  EventSink sink_;
+  // Boxed: most sockets belong to objects and have none (fields here cost every socket).
+  std::unique_ptr<EventSink> sink_;
   base::EventLoop& loop_;
   uint64_t id_;
   // Both ends of a new pair are OPEN (readyState 1) from the start, as in workerd.
@@ -115,7 +116,7 @@ class ObjectSocket final : public WebSocket,
   // Sends made before the connection exists (after accept, before the handshake completed).
   // A vector, not a deque: a deque allocates ~600 bytes up front, for every socket.
   std::vector<std::pair<std::string, bool>> pending_;
-  std::optional<std::pair<int, std::string>> pendingClose_;
+  std::unique_ptr<std::pair<int, std::string>> pendingClose_;  // rare: boxed
   std::vector<std::string> tags_;
   std::string attachment_;
   std::optional<std::chrono::system_clock::time_point> autoResponseTime_;
