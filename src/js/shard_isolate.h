@@ -16,6 +16,7 @@
 // threads; nothing here is ever touched off the shard's thread.
 #pragma once
 
+#include <chrono>
 #include <coroutine>
 #include <cstdint>
 #include <memory>
@@ -257,6 +258,12 @@ class ShardIsolate {
   const std::string* currentTag_ = &workerTag_;
 
   uint32_t nextHandle_ = 1;
+  // Giving back the heap of released instances (unregisterObject()).
+  static constexpr size_t kGcAfterReleasedObjects = 1;
+  static constexpr std::chrono::milliseconds kGcAfterReleaseDelay{1000};
+  size_t releasedSinceGc_ = 0;
+  bool gcScheduled_ = false;
+  std::unique_ptr<base::Timer> gcTimer_;
   struct TxnSlot {
     StorageTransaction* txn;
     uint32_t object;
