@@ -73,6 +73,8 @@
 #include <unordered_map>
 #include <utility>
 
+#include <unistd.h>
+
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -412,6 +414,17 @@ class ServerCore : public std::enable_shared_from_this<ServerCore> {
   void connectionClosed();
   // A WebSocket session of loop `ls` finished (invariant 7).
   void webSocketFinished(LoopState* ls, uint64_t id);
+  // The loop an upgraded connection should live on (options().webSocketLoop), else `current`.
+  LoopState* webSocketLoopFor(const WebSocketEndpoint& endpoint, LoopState* current);
+  // Starts the session of an upgraded connection on `ls` (its loop's thread).
+  void openWebSocket(LoopState* ls, tcp::socket socket, std::shared_ptr<WebSocketEndpoint> endpoint,
+                     std::string_view key, WebSocketSession::HeaderList headers,
+                     std::string_view pending);
+  // Takes the connection's file descriptor out of `socket` (another loop's) and opens the session
+  // on `ls`'s thread.
+  void moveWebSocket(LoopState* ls, tcp::socket& socket,
+                     std::shared_ptr<WebSocketEndpoint> endpoint, std::string key,
+                     WebSocketSession::HeaderList headers, std::string pending);
 
   const HttpServerOptions& options() const { return options_; }
   const HttpHandler& handler() const { return handler_; }
@@ -739,31 +752,25 @@ class Connection final : public std::enable_shared_from_this<Connection> {
     phase_ = Phase::kClosed;
     timer_.cancel();  // idleTimeout does not apply to WebSockets
     unregister();
-    const HttpServerOptions& options = core_->options();
-    WebSocketSessionOptions sessionOptions;
-    sessionOptions.maxMessageBytes = options.maxWebSocketMessageBytes;
-    sessionOptions.closeTimeout = options.webSocketCloseTimeout;
-    sessionOptions.closeReplyTimeout = options.webSocketCloseReplyTimeout;
-    LoopState* ls = &loopState_;
-    const uint64_t id = ls->nextWebSocket++;
-    std::shared_ptr<WebSocketSession> session = WebSocketSession::create(
-        loop(), std::move(socket_), sessionOptions, std::move(upgrade.endpoint),
-        [core = core_, ls, id] { core->webSocketFinished(ls, id); });
-    ls->webSockets.emplace(id, session);
     auto pending = readBuf_.data();
-    session->accept(reqWebSocketKey_, std::move(upgrade.headers),
-                    std::string_view(static_cast<const char*>(pending.data()), pending.size()));
+    std::string_view pendingBytes(static_cast<const char*>(pending.data()), pending.size());
+    LoopState* target = upgrade.endpoint
+                            ? core_->webSocketLoopFor(*upgrade.endpoint, &loopState_)
+                            : &loopState_;
+    if (target == &loopState_) {
+      core_->openWebSocket(target, std::move(socket_), std::move(upgrade.endpoint),
+                           reqWebSocketKey_, std::move(upgrade.headers), pendingBytes);
+    } else {
+      core_->moveWebSocket(target, socket_, std::move(upgrade.endpoint),
+                           std::move(reqWebSocketKey_), std::move(upgrade.headers),
+                           std::string(pendingBytes));
+    }
     parser_.reset();
     readBuf_ = boost::beast::flat_buffer();
     out_ = std::string();
     outBody_ = std::string();
     targetScratch_ = std::string();
     reqWebSocketKey_ = std::string();
-    if (core_->abandoned()) {
-      session->abort();
-    } else if (core_->shuttingDown()) {
-      session->goingAway();
-    }
   }
 
   // Appends the response head (and a small body) to out_.
@@ -1153,6 +1160,114 @@ void ServerCore::connectionClosed() {
 void ServerCore::webSocketFinished(LoopState* ls, uint64_t id) {
   if (ls->webSockets.erase(id) == 0) return;  // once (invariant 7)
   connectionClosed();
+}
+
+LoopState* ServerCore::webSocketLoopFor(const WebSocketEndpoint& endpoint, LoopState* current) {
+  if (!options_.webSocketLoop) return current;
+  base::EventLoop* wanted = nullptr;
+  try {
+    wanted = options_.webSocketLoop(endpoint);
+  } catch (...) {
+    return current;
+  }
+  if (wanted == nullptr || wanted == current->loop) return current;
+  for (auto& ls : loops_) {
+    if (ls->loop == wanted) return ls.get();
+  }
+  return current;  // not one of ours
+}
+
+void ServerCore::openWebSocket(LoopState* ls, tcp::socket socket,
+                               std::shared_ptr<WebSocketEndpoint> endpoint, std::string_view key,
+                               WebSocketSession::HeaderList headers, std::string_view pending) {
+  WebSocketSessionOptions sessionOptions;
+  sessionOptions.maxMessageBytes = options_.maxWebSocketMessageBytes;
+  sessionOptions.closeTimeout = options_.webSocketCloseTimeout;
+  sessionOptions.closeReplyTimeout = options_.webSocketCloseReplyTimeout;
+  const uint64_t id = ls->nextWebSocket++;
+  std::shared_ptr<WebSocketSession> session = WebSocketSession::create(
+      *ls->loop, std::move(socket), sessionOptions, std::move(endpoint),
+      [core = shared_from_this(), ls, id] { core->webSocketFinished(ls, id); });
+  ls->webSockets.emplace(id, session);
+  session->accept(key, std::move(headers), pending);
+  if (abandoned()) {
+    session->abort();
+  } else if (shuttingDown()) {
+    session->goingAway();
+  }
+}
+
+namespace {
+// An upgraded connection on its way to another loop: if the post never runs (the loop was torn
+// down), the socket is closed, the endpoint told and the connection uncounted all the same.
+struct MovingWebSocket {
+  std::shared_ptr<ServerCore> core;
+  int fd = -1;
+  tcp protocol = tcp::v4();
+  std::shared_ptr<WebSocketEndpoint> endpoint;
+  std::string key;
+  WebSocketSession::HeaderList headers;
+  std::string pending;
+
+  MovingWebSocket() = default;
+  MovingWebSocket(MovingWebSocket&& other) noexcept
+      : core(std::move(other.core)),
+        fd(std::exchange(other.fd, -1)),
+        protocol(other.protocol),
+        endpoint(std::move(other.endpoint)),
+        key(std::move(other.key)),
+        headers(std::move(other.headers)),
+        pending(std::move(other.pending)) {}
+  MovingWebSocket& operator=(MovingWebSocket&&) = delete;
+  ~MovingWebSocket() {
+    if (fd < 0) return;
+    ::close(fd);
+    refuseEndpoint(std::move(endpoint));
+    core->connectionClosed();
+  }
+};
+}  // namespace
+
+void ServerCore::moveWebSocket(LoopState* ls, tcp::socket& socket,
+                               std::shared_ptr<WebSocketEndpoint> endpoint, std::string key,
+                               WebSocketSession::HeaderList headers, std::string pending) {
+  MovingWebSocket moving;
+  moving.core = shared_from_this();
+  moving.endpoint = std::move(endpoint);
+  moving.key = std::move(key);
+  moving.headers = std::move(headers);
+  moving.pending = std::move(pending);
+  error_code ec;
+  moving.protocol = socket.local_endpoint(ec).protocol();
+  if (!ec) moving.fd = socket.release(ec);
+  if (ec || moving.fd < 0) {
+    // Stay here after all (the socket is still ours).
+    moving.fd = -1;
+    LoopState* here = nullptr;
+    for (auto& candidate : loops_) {
+      if (candidate->loop->isCurrent()) here = candidate.get();
+    }
+    if (here != nullptr && socket.is_open()) {
+      openWebSocket(here, std::move(socket), std::move(moving.endpoint), moving.key,
+                    std::move(moving.headers), moving.pending);
+      return;
+    }
+    refuseEndpoint(std::move(moving.endpoint));
+    connectionClosed();
+    return;
+  }
+  ls->loop->post([self = shared_from_this(), ls, moving = std::move(moving)]() mutable {
+    tcp::socket socket(ls->loop->io());
+    error_code ec;
+    socket.assign(moving.protocol, std::exchange(moving.fd, -1), ec);
+    if (ec) {
+      refuseEndpoint(std::move(moving.endpoint));
+      self->connectionClosed();
+      return;
+    }
+    self->openWebSocket(ls, std::move(socket), std::move(moving.endpoint), moving.key,
+                        std::move(moving.headers), moving.pending);
+  });
 }
 
 void ServerCore::maybeDrained() {

@@ -42,6 +42,8 @@ class ObjectSocket final : public WebSocket,
 
   // --- duro::WebSocket (object's shard) ---
   uint64_t id() const override { return id_; }
+  // The object's shard loop (where every call of the runtime's side happens).
+  base::EventLoop& loop() const noexcept { return loop_; }
   State state() const override { return state_; }
   void send(std::string data, bool binary = false) override;
   void close(int code = 1000, std::string reason = "") override;
