@@ -10,6 +10,7 @@
 // the WebSocketEndpoint calls, which only post.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -85,6 +86,10 @@ class ObjectSocket final : public WebSocket,
   void sendDirectClose(int code, std::string reason);
 
  private:
+  // Runs fn(*this) on the object's shard: now if called there with nothing queued, else posted
+  // (note 1).
+  template <typename Fn>
+  void onShard(Fn fn);
   void onConnected(std::shared_ptr<WebSocketTransport> transport);
   void onMessage(std::string data, bool binary);
   void onCloseReceived(int code, std::string reason);
@@ -114,6 +119,7 @@ class ObjectSocket final : public WebSocket,
   bool connectionGone_ = false;  // closed() arrived
   bool errorReported_ = false;   // error() arrived: no close event (as workerd)
   bool finished_ = false;
+  std::atomic<uint32_t> queuedCalls_{0};  // endpoint calls posted and not yet run (note 1)
   std::shared_ptr<WebSocketTransport> transport_;
   // Sends made before the connection exists (after accept, before the handshake completed).
   // A vector, not a deque: a deque allocates ~600 bytes up front, for every socket.
