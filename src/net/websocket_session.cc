@@ -406,6 +406,10 @@ class Session final : public WebSocketSession, public std::enable_shared_from_th
         }
         parser_.commitDirect(n);
         processInput(nullptr, nullptr);
+        if (n < direct.size()) {
+          waitReadable();  // drained (see below)
+          return;
+        }
         continue;
       }
       ScratchBuffer scratch;
@@ -416,6 +420,13 @@ class Session final : public WebSocketSession, public std::enable_shared_from_th
       }
       if (parsing) {
         processInput(scratch.data(), scratch.data() + n);
+        // A short read emptied the socket's receive queue: whatever arrives later is a new
+        // readiness event (epoll, edge-triggered), so wait now rather than spend a read on
+        // EAGAIN (one system call per message on a request-response connection).
+        if (n < scratch.size()) {
+          waitReadable();
+          return;
+        }
         continue;
       }
       // Nothing may follow the client's close frame; lingering reads only wait for EOF.
