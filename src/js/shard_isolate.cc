@@ -177,8 +177,10 @@ void ShardIsolate::failOwner(uint32_t owner, const std::string& reason) {
 }
 
 void ShardIsolate::cancelOwner(uint32_t owner, const std::string& reason) {
-  // Its timers never fire.
-  std::erase_if(timers_, [&](const auto& entry) { return entry.second->owner == owner; });
+  // An object's timers never fire (the Worker's, owner 0, belong to every request in flight).
+  if (owner != 0) {
+    std::erase_if(timers_, [&](const auto& entry) { return entry.second->owner == owner; });
+  }
   HandleScope handles(isolate_);
   Context::Scope contextScope(context());
   std::vector<Waiter*> failed;

@@ -245,8 +245,8 @@ class ShardIsolate {
   void failOwner(uint32_t owner, const std::string& reason);
 
  public:
-  // Everything `owner` (an object handle) waits for fails with `reason` (the C++ side of its
-  // pending promises rejects, so the events awaiting them finish) and its timers are cancelled.
+  // Everything `owner` waits for fails with `reason` (the C++ side of its pending promises
+  // rejects, so the events awaiting them finish); an object's (owner != 0) timers are cancelled.
   // Inside a Scope, which resumes the failed waiters when it closes.
   void cancelOwner(uint32_t owner, const std::string& reason);
 
