@@ -87,6 +87,14 @@ class ObjectState {
   // running the object (nullopt removes it). Strings of at most 2,048 characters.
   virtual void setWebSocketAutoResponse(
       std::optional<std::pair<std::string, std::string>> requestResponse) = 0;
+  // The longest a hibernatable socket's event (webSocketMessage, webSocketClose, webSocketError)
+  // may run (Cloudflare's setHibernatableWebSocketEventTimeout; nullopt or 0: no limit; at most
+  // 7 days, beyond throws duro::Error). A handler still running when it expires is cut off: the
+  // object is reset (DurableObject::abandoned is called on the instance, and the next event
+  // constructs a new one) while its sockets stay connected. Survives hibernation.
+  virtual void setHibernatableWebSocketEventTimeout(
+      std::optional<std::chrono::milliseconds> timeout) = 0;
+  virtual std::optional<std::chrono::milliseconds> hibernatableWebSocketEventTimeout() const = 0;
 };
 
 // What the alarm() handler is told (Cloudflare's alarmInfo).
@@ -127,6 +135,14 @@ class DurableObject {
     co_return;
   }
   virtual Task<void> webSocketError(WebSocket& socket, std::string error) { co_return; }
+
+  // The runtime gave up on this instance while handlers may still be suspended in it (a
+  // hibernatable socket's event ran past ObjectState::setHibernatableWebSocketEventTimeout): it
+  // has been discarded and the next event goes to a new instance. Handlers still running should
+  // finish without further effects. Called on the object's shard, at most once per timed-out
+  // event. The default does nothing: a native handler then runs on until it returns (the runtime
+  // cannot cancel a coroutine safely), and keeps its input-gate locks until then.
+  virtual void abandoned(const Status& why) {}
 };
 
 class Namespace;

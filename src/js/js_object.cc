@@ -56,6 +56,11 @@ JsDurableObject::~JsDurableObject() {
   instance_.Reset();
 }
 
+void JsDurableObject::abandoned(const Status& why) {
+  ShardIsolate::Scope scope(js_, &tag_, handle_);
+  js_.cancelOwner(handle_, why.message());
+}
+
 void JsDurableObject::terminated() {
   std::string reason = js_.terminationReason();
   if (reason.empty()) reason = "JavaScript execution was terminated.";

@@ -24,6 +24,9 @@ class JsDurableObject final : public DurableObject {
   Task<void> webSocketClose(WebSocket& socket, int code, std::string reason,
                             bool wasClean) override;
   Task<void> webSocketError(WebSocket& socket, std::string error) override;
+  // The runtime discarded this instance (a WebSocket event ran past its timeout): what its
+  // handlers are waiting for fails and its timers are cancelled, so they end without effects.
+  void abandoned(const Status& why) override;
 
  private:
   // Calls instance[method](args) inside a scope; returns the awaiter of its result.

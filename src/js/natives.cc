@@ -1355,27 +1355,24 @@ void wsAutoResponseTime(const FunctionCallbackInfo<Value>& info, ShardIsolate& j
 
 void wsSetEventTimeout(const FunctionCallbackInfo<Value>& info, ShardIsolate& js) {
   ObjectSlot& slot = objectArg(info, js);
+  // runtime.js checked the range with workerd's messages.
   if (info[1]->IsNullOrUndefined()) {
-    hostOf(slot).webSocketEventTimeoutMs.reset();
+    slot.state->setHibernatableWebSocketEventTimeout(std::nullopt);
     return;
   }
   double ms = info[1]->NumberValue(info.GetIsolate()->GetCurrentContext()).FromMaybe(0);
   if (!(ms >= 0) || ms > 7 * 24 * 3600 * 1000.0) {
     throw JsThrow{JsThrow::kRangeError, "The timeout must be between 0 and 604800000 ms."};
   }
-  // 0 unsets, as documented.
-  if (ms == 0) {
-    hostOf(slot).webSocketEventTimeoutMs.reset();
-  } else {
-    hostOf(slot).webSocketEventTimeoutMs = static_cast<int64_t>(ms);
-  }
+  slot.state->setHibernatableWebSocketEventTimeout(
+      std::chrono::milliseconds(static_cast<int64_t>(ms)));
 }
 
 void wsGetEventTimeout(const FunctionCallbackInfo<Value>& info, ShardIsolate& js) {
   ObjectSlot& slot = objectArg(info, js);
-  auto ms = hostOf(slot).webSocketEventTimeoutMs;
-  if (ms) {
-    info.GetReturnValue().Set(static_cast<double>(*ms));
+  auto timeout = slot.state->hibernatableWebSocketEventTimeout();
+  if (timeout) {
+    info.GetReturnValue().Set(static_cast<double>(timeout->count()));
   } else {
     info.GetReturnValue().SetNull();
   }

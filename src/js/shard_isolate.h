@@ -16,6 +16,7 @@
 // threads; nothing here is ever touched off the shard's thread.
 #pragma once
 
+#include <chrono>
 #include <coroutine>
 #include <cstdint>
 #include <memory>
@@ -242,6 +243,14 @@ class ShardIsolate {
   std::unordered_set<Waiter*> pendingWaiters_;
   // After a termination: fails the culprit's pending promises and resets its object.
   void failOwner(uint32_t owner, const std::string& reason);
+
+ public:
+  // Everything `owner` waits for fails with `reason` (the C++ side of its pending promises
+  // rejects, so the events awaiting them finish); an object's (owner != 0) timers are cancelled.
+  // Inside a Scope, which resumes the failed waiters when it closes.
+  void cancelOwner(uint32_t owner, const std::string& reason);
+
+ private:
   std::vector<Waiter*> ready_;
   std::vector<Waiter*> deferred_;
   size_t socketSweepAt_ = 1024;
@@ -249,6 +258,12 @@ class ShardIsolate {
   const std::string* currentTag_ = &workerTag_;
 
   uint32_t nextHandle_ = 1;
+  // Giving back the heap of released instances (unregisterObject()).
+  static constexpr size_t kGcAfterReleasedObjects = 1;
+  static constexpr std::chrono::milliseconds kGcAfterReleaseDelay{1000};
+  size_t releasedSinceGc_ = 0;
+  bool gcScheduled_ = false;
+  std::unique_ptr<base::Timer> gcTimer_;
   struct TxnSlot {
     StorageTransaction* txn;
     uint32_t object;

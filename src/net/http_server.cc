@@ -31,15 +31,15 @@
 // WebSockets. deliver() of a 101 with Response::webSocket for a request dispatch() found to be a
 // valid upgrade (reqWebSocketKey_) sets upgrade_ instead of queueing a response; processInput()
 // flushes the earlier pipelined responses, then startWebSocket() moves the socket and the bytes
-// read past the request into a WebSocketSession and enters kWebSocket:
+// read past the request into a WebSocketSession and hands the connection over:
 //
-//   kIdle ── startWebSocket() ─► kWebSocket ── webSocketFinished() (session's onFinished) ─►
-//                                                                                    kClosed
+//   kIdle ── startWebSocket() ─► kClosed (the Connection is freed; the session lives on)
 //
-// In kWebSocket the Connection owns no I/O and no timer; it stays registered on its loop so that
-// shutdown reaches the session (onServerShutdown() → goingAway(): close 1001) and abandon()
-// (close() → abort()). The session holds the Connection (through onFinished) until it finishes;
-// the Connection holds the session only weakly.
+// An idle WebSocket may stay open for days, so nothing of the HTTP side is kept for it (parser,
+// buffers, timer: about 900 bytes). Its loop keeps only an entry in LoopState::webSockets (the
+// session, weakly) so that shutdown reaches it (closeIdleConnections() → goingAway(): close
+// 1001) and so does abandon() (closeAllConnections() → abort()). The session's onFinished removes
+// the entry and uncounts the connection.
 //
 // Invariants
 //  1. At most one read and at most one write are outstanding, never both (phase_ says which).
@@ -57,8 +57,9 @@
 //     timer cost. Time in kHandling never counts.
 //  6. Closing after a final response uses a lingering close (shutdown(send), then read and discard
 //     until EOF), so a client that is still sending sees the 4xx instead of a reset.
-//  7. A connection in kWebSocket was counted by openConnections_ when accepted and is uncounted
-//     exactly once, by webSocketFinished(); its request left inFlight_ in deliver() (the 101).
+//  7. An upgraded connection was counted by openConnections_ when accepted and is uncounted
+//     exactly once, by its session's onFinished (webSocketFinished()); its request left inFlight_
+//     in deliver() (the 101).
 #include "net/http_server.h"
 
 #include <algorithm>
@@ -69,7 +70,10 @@
 #include <mutex>
 #include <optional>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
+
+#include <unistd.h>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -383,6 +387,9 @@ class Connection;
 struct LoopState {
   base::EventLoop* loop = nullptr;
   std::vector<Connection*> connections;
+  // Upgraded connections (their Connection is gone), by a number of this loop.
+  std::unordered_map<uint64_t, std::weak_ptr<WebSocketSession>> webSockets;
+  uint64_t nextWebSocket = 0;
 };
 
 // What the acceptor, every Connection and HttpServer share. Held by shared_ptr from each of them
@@ -405,6 +412,19 @@ class ServerCore : public std::enable_shared_from_this<ServerCore> {
 
   // Loop-thread entry points used by Connection.
   void connectionClosed();
+  // A WebSocket session of loop `ls` finished (invariant 7).
+  void webSocketFinished(LoopState* ls, uint64_t id);
+  // The loop an upgraded connection should live on (options().webSocketLoop), else `current`.
+  LoopState* webSocketLoopFor(const WebSocketEndpoint& endpoint, LoopState* current);
+  // Starts the session of an upgraded connection on `ls` (its loop's thread).
+  void openWebSocket(LoopState* ls, tcp::socket socket, std::shared_ptr<WebSocketEndpoint> endpoint,
+                     std::string_view key, WebSocketSession::HeaderList headers,
+                     std::string_view pending);
+  // Takes the connection's file descriptor out of `socket` (another loop's) and opens the session
+  // on `ls`'s thread.
+  void moveWebSocket(LoopState* ls, tcp::socket& socket,
+                     std::shared_ptr<WebSocketEndpoint> endpoint, std::string key,
+                     WebSocketSession::HeaderList headers, std::string pending);
 
   const HttpServerOptions& options() const { return options_; }
   const HttpHandler& handler() const { return handler_; }
@@ -496,12 +516,8 @@ class Connection final : public std::enable_shared_from_this<Connection> {
   }
 
   // The server is draining: an idle keep-alive connection closes now; one with a request under
-  // way finishes it (its response says "Connection: close"); a WebSocket is closed with 1001.
+  // way finishes it (its response says "Connection: close").
   void onServerShutdown() {
-    if (phase_ == Phase::kWebSocket) {
-      if (auto session = webSocket_.lock()) session->goingAway();
-      return;
-    }
     if (phase_ == Phase::kReading && isBetweenRequests()) close();
   }
 
@@ -526,15 +542,6 @@ class Connection final : public std::enable_shared_from_this<Connection> {
 
   void close() {
     if (phase_ == Phase::kClosed) return;
-    if (phase_ == Phase::kWebSocket) {
-      auto keepAlive = shared_from_this();  // the session may hold the last reference
-      if (auto session = webSocket_.lock()) {
-        session->abort();  // reports closed(1006) and ends in webSocketFinished()
-      } else {
-        webSocketFinished();
-      }
-      return;
-    }
     Phase previous = phase_;
     if (previous == Phase::kHandling) core_->inFlight_.fetch_sub(1);
     phase_ = Phase::kClosed;
@@ -558,7 +565,7 @@ class Connection final : public std::enable_shared_from_this<Connection> {
   }
 
  private:
-  enum class Phase { kIdle, kReading, kHandling, kWriting, kLingering, kWebSocket, kClosed };
+  enum class Phase { kIdle, kReading, kHandling, kWriting, kLingering, kClosed };
 
   // A 101 accepted by takeWebSocket(), waiting for the earlier responses to be flushed.
   struct PendingUpgrade {
@@ -741,39 +748,29 @@ class Connection final : public std::enable_shared_from_this<Connection> {
   void startWebSocket() {
     PendingUpgrade upgrade = std::move(*upgrade_);
     upgrade_.reset();
-    phase_ = Phase::kWebSocket;
+    // Hand-over: from here the session counts as the open connection (invariant 7).
+    phase_ = Phase::kClosed;
     timer_.cancel();  // idleTimeout does not apply to WebSockets
-    const HttpServerOptions& options = core_->options();
-    WebSocketSessionOptions sessionOptions;
-    sessionOptions.maxMessageBytes = options.maxWebSocketMessageBytes;
-    sessionOptions.closeTimeout = options.webSocketCloseTimeout;
-    sessionOptions.closeReplyTimeout = options.webSocketCloseReplyTimeout;
-    std::shared_ptr<WebSocketSession> session = WebSocketSession::create(
-        loop(), std::move(socket_), sessionOptions, std::move(upgrade.endpoint),
-        [self = shared_from_this()] { self->webSocketFinished(); });
-    webSocket_ = session;
+    unregister();
     auto pending = readBuf_.data();
-    session->accept(reqWebSocketKey_, std::move(upgrade.headers),
-                    std::string_view(static_cast<const char*>(pending.data()), pending.size()));
+    std::string_view pendingBytes(static_cast<const char*>(pending.data()), pending.size());
+    LoopState* target = upgrade.endpoint
+                            ? core_->webSocketLoopFor(*upgrade.endpoint, &loopState_)
+                            : &loopState_;
+    if (target == &loopState_) {
+      core_->openWebSocket(target, std::move(socket_), std::move(upgrade.endpoint),
+                           reqWebSocketKey_, std::move(upgrade.headers), pendingBytes);
+    } else {
+      core_->moveWebSocket(target, socket_, std::move(upgrade.endpoint),
+                           std::move(reqWebSocketKey_), std::move(upgrade.headers),
+                           std::string(pendingBytes));
+    }
     parser_.reset();
     readBuf_ = boost::beast::flat_buffer();
     out_ = std::string();
     outBody_ = std::string();
     targetScratch_ = std::string();
     reqWebSocketKey_ = std::string();
-    if (core_->abandoned()) {
-      session->abort();
-    } else if (core_->shuttingDown()) {
-      session->goingAway();
-    }
-  }
-
-  // The session is over (its endpoint has seen closed()): the connection is gone.
-  void webSocketFinished() {
-    if (phase_ != Phase::kWebSocket) return;
-    phase_ = Phase::kClosed;
-    unregister();
-    core_->connectionClosed();
   }
 
   // Appends the response head (and a small body) to out_.
@@ -920,10 +917,7 @@ class Connection final : public std::enable_shared_from_this<Connection> {
   }
 
   void onTimer(const error_code& ec) {
-    if (ec == asio::error::operation_aborted || phase_ == Phase::kClosed ||
-        phase_ == Phase::kWebSocket) {
-      return;
-    }
+    if (ec == asio::error::operation_aborted || phase_ == Phase::kClosed) return;
     Clock::time_point now = Clock::now();
     if (phase_ == Phase::kHandling) deadline_ = now + core_->options().idleTimeout;
     if (now < deadline_) {
@@ -988,7 +982,6 @@ class Connection final : public std::enable_shared_from_this<Connection> {
   std::string reqWebSocketKey_;
   const char* reqUpgradeProblem_ = "";
   std::optional<PendingUpgrade> upgrade_;
-  std::weak_ptr<WebSocketSession> webSocket_;  // in kWebSocket
   Clock::time_point deadline_{};
   Clock::time_point timerExpiry_{};
   size_t lingerBytes_ = 0;
@@ -1091,11 +1084,25 @@ void ServerCore::closeAcceptor() {
   maybeDrained();
 }
 
+namespace {
+// The live sessions of a loop (a session may finish, and leave the map, while we call it).
+std::vector<std::shared_ptr<WebSocketSession>> liveWebSockets(LoopState* ls) {
+  std::vector<std::shared_ptr<WebSocketSession>> sessions;
+  sessions.reserve(ls->webSockets.size());
+  for (auto& [id, weak] : ls->webSockets) {
+    if (auto session = weak.lock()) sessions.push_back(std::move(session));
+  }
+  return sessions;
+}
+}  // namespace
+
 void ServerCore::closeIdleConnections(LoopState* ls) {
   std::vector<std::shared_ptr<Connection>> snapshot;
   snapshot.reserve(ls->connections.size());
   for (Connection* c : ls->connections) snapshot.push_back(c->shared_from_this());
   for (auto& c : snapshot) c->onServerShutdown();
+  // WebSockets close with 1001.
+  for (auto& session : liveWebSockets(ls)) session->goingAway();
 }
 
 void ServerCore::closeAllConnections(LoopState* ls) {
@@ -1103,6 +1110,8 @@ void ServerCore::closeAllConnections(LoopState* ls) {
   snapshot.reserve(ls->connections.size());
   for (Connection* c : ls->connections) snapshot.push_back(c->shared_from_this());
   for (auto& c : snapshot) c->close();
+  // Each reports closed(1006) and ends in webSocketFinished().
+  for (auto& session : liveWebSockets(ls)) session->abort();
 }
 
 void ServerCore::shutdown(std::function<void()> onDrained) {
@@ -1146,6 +1155,119 @@ void ServerCore::abandon() {
 void ServerCore::connectionClosed() {
   openConnections_.fetch_sub(1);
   maybeDrained();
+}
+
+void ServerCore::webSocketFinished(LoopState* ls, uint64_t id) {
+  if (ls->webSockets.erase(id) == 0) return;  // once (invariant 7)
+  connectionClosed();
+}
+
+LoopState* ServerCore::webSocketLoopFor(const WebSocketEndpoint& endpoint, LoopState* current) {
+  if (!options_.webSocketLoop) return current;
+  base::EventLoop* wanted = nullptr;
+  try {
+    wanted = options_.webSocketLoop(endpoint);
+  } catch (...) {
+    return current;
+  }
+  if (wanted == nullptr || wanted == current->loop) return current;
+  for (auto& ls : loops_) {
+    if (ls->loop == wanted) return ls.get();
+  }
+  return current;  // not one of ours
+}
+
+void ServerCore::openWebSocket(LoopState* ls, tcp::socket socket,
+                               std::shared_ptr<WebSocketEndpoint> endpoint, std::string_view key,
+                               WebSocketSession::HeaderList headers, std::string_view pending) {
+  WebSocketSessionOptions sessionOptions;
+  sessionOptions.maxMessageBytes = options_.maxWebSocketMessageBytes;
+  sessionOptions.closeTimeout = options_.webSocketCloseTimeout;
+  sessionOptions.closeReplyTimeout = options_.webSocketCloseReplyTimeout;
+  const uint64_t id = ls->nextWebSocket++;
+  std::shared_ptr<WebSocketSession> session = WebSocketSession::create(
+      *ls->loop, std::move(socket), sessionOptions, std::move(endpoint),
+      [core = shared_from_this(), ls, id] { core->webSocketFinished(ls, id); });
+  ls->webSockets.emplace(id, session);
+  session->accept(key, std::move(headers), pending);
+  if (abandoned()) {
+    session->abort();
+  } else if (shuttingDown()) {
+    session->goingAway();
+  }
+}
+
+namespace {
+// An upgraded connection on its way to another loop: if the post never runs (the loop was torn
+// down), the socket is closed, the endpoint told and the connection uncounted all the same.
+struct MovingWebSocket {
+  std::shared_ptr<ServerCore> core;
+  int fd = -1;
+  tcp protocol = tcp::v4();
+  std::shared_ptr<WebSocketEndpoint> endpoint;
+  std::string key;
+  WebSocketSession::HeaderList headers;
+  std::string pending;
+
+  MovingWebSocket() = default;
+  MovingWebSocket(MovingWebSocket&& other) noexcept
+      : core(std::move(other.core)),
+        fd(std::exchange(other.fd, -1)),
+        protocol(other.protocol),
+        endpoint(std::move(other.endpoint)),
+        key(std::move(other.key)),
+        headers(std::move(other.headers)),
+        pending(std::move(other.pending)) {}
+  MovingWebSocket& operator=(MovingWebSocket&&) = delete;
+  ~MovingWebSocket() {
+    if (fd < 0) return;
+    ::close(fd);
+    refuseEndpoint(std::move(endpoint));
+    core->connectionClosed();
+  }
+};
+}  // namespace
+
+void ServerCore::moveWebSocket(LoopState* ls, tcp::socket& socket,
+                               std::shared_ptr<WebSocketEndpoint> endpoint, std::string key,
+                               WebSocketSession::HeaderList headers, std::string pending) {
+  MovingWebSocket moving;
+  moving.core = shared_from_this();
+  moving.endpoint = std::move(endpoint);
+  moving.key = std::move(key);
+  moving.headers = std::move(headers);
+  moving.pending = std::move(pending);
+  error_code ec;
+  moving.protocol = socket.local_endpoint(ec).protocol();
+  if (!ec) moving.fd = socket.release(ec);
+  if (ec || moving.fd < 0) {
+    // Stay here after all (the socket is still ours).
+    moving.fd = -1;
+    LoopState* here = nullptr;
+    for (auto& candidate : loops_) {
+      if (candidate->loop->isCurrent()) here = candidate.get();
+    }
+    if (here != nullptr && socket.is_open()) {
+      openWebSocket(here, std::move(socket), std::move(moving.endpoint), moving.key,
+                    std::move(moving.headers), moving.pending);
+      return;
+    }
+    refuseEndpoint(std::move(moving.endpoint));
+    connectionClosed();
+    return;
+  }
+  ls->loop->post([self = shared_from_this(), ls, moving = std::move(moving)]() mutable {
+    tcp::socket socket(ls->loop->io());
+    error_code ec;
+    socket.assign(moving.protocol, std::exchange(moving.fd, -1), ec);
+    if (ec) {
+      refuseEndpoint(std::move(moving.endpoint));
+      self->connectionClosed();
+      return;
+    }
+    self->openWebSocket(ls, std::move(socket), std::move(moving.endpoint), moving.key,
+                        std::move(moving.headers), moving.pending);
+  });
 }
 
 void ServerCore::maybeDrained() {

@@ -16,6 +16,7 @@
 #include "base/event_loop.h"
 #include "duro/http.h"
 #include "duro/status.h"
+#include "duro/websocket.h"
 
 namespace duro::net {
 
@@ -56,6 +57,12 @@ struct HttpServerOptions {
   // WebSocketEndpoint::closeReceived). Past it the connection is closed without a close frame and
   // the endpoint sees closed() with the client's code and reason, wasClean true.
   std::chrono::milliseconds webSocketCloseReplyTimeout{30000};
+  // Where an upgraded connection lives (optional): the loop (one of the server's loops) to run
+  // the WebSocket of `endpoint` on, or null to keep it on the loop that accepted it. Choosing the
+  // loop the endpoint's own work runs on (a Durable Object's shard) saves two thread hops per
+  // message and answer. The endpoint is then called on that loop's thread. Called once per
+  // upgrade, on the accepting loop; must not throw (an exception keeps the accepting loop).
+  std::function<base::EventLoop*(const WebSocketEndpoint&)> webSocketLoop;
 };
 
 // Completes one request. Call exactly once; further calls are ignored. Call it on the
@@ -73,7 +80,8 @@ using Responder = std::function<void(duro::Response)>;
 // Sec-WebSocket-Protocol) and hands the connection to that endpoint: connected(transport), then
 // message() per client message, closeReceived() when the client starts the closing handshake (it
 // is answered only by transport->close()), error() on a protocol error, and closed() exactly
-// once, last, all on this connection's loop thread. The transport (thread-safe) must not be used after the
+// once, last, all on the connection's loop thread (the accepting loop, or the one
+// HttpServerOptions::webSocketLoop chose). The transport (thread-safe) must not be used after the
 // EventLoop is destroyed. A 101 without an endpoint, or to a request that is not a valid upgrade,
 // is logged and answered 500; any other status to an upgrade request is a plain HTTP response.
 // An endpoint that gets no WebSocket (the request was not an upgrade, the status is not 101, the

@@ -86,7 +86,6 @@
 #include <array>
 #include <atomic>
 #include <cassert>
-#include <deque>
 #include <exception>
 #include <mutex>
 #include <optional>
@@ -123,6 +122,8 @@ constexpr size_t kDirectReadMin = 4 * 1024;
 constexpr int kMaxReadsPerWakeup = 4;
 // Frames gathered into one write.
 constexpr size_t kMaxGather = 16;
+// Queue capacity (frames) an emptied write queue keeps.
+constexpr size_t kKeptQueueCapacity = 16;
 // Bytes discarded after the client's close frame, or while lingering, before we stop waiting.
 constexpr size_t kMaxDiscardBytes = 1024 * 1024;
 // TCP keep-alive for idle WebSockets: first probe after this much silence, then every
@@ -137,6 +138,14 @@ struct OutFrame {
   size_t payloadBytes = 0;  // what bufferedBytes() counts (messages only)
   bool isClose = false;
 };
+
+// The bytes of a frame about to be written, moved out of the string's inline (small-string)
+// storage if they are there: the queue is a vector, and a frame queued during the write may move
+// the ones being written; a heap buffer moves with its string, inline bytes would not.
+asio::const_buffer pinnedBuffer(std::string& bytes) {
+  if (bytes.capacity() < 2 * sizeof(void*)) bytes.reserve(2 * sizeof(void*));
+  return asio::buffer(bytes);
+}
 
 // A read buffer lent for the duration of one read and its parsing: the loop thread's (one per
 // thread, so idle connections hold none; it is a cache, not shared state), or a private one if
@@ -251,7 +260,6 @@ class Session final : public WebSocketSession, public std::enable_shared_from_th
         socket_(std::move(socket)),
         endpoint_(std::move(endpoint)),
         onFinished_(std::move(onFinished)),
-        timer_(loop.io()),
         parser_(options.maxMessageBytes) {}
 
   ~Session() override {
@@ -273,22 +281,24 @@ class Session final : public WebSocketSession, public std::enable_shared_from_th
     armTimer(options_.closeTimeout);
     boost::beast::websocket::detail::sec_ws_accept_type acceptKey;
     boost::beast::websocket::detail::make_sec_ws_accept(acceptKey, key);
-    handshake_.reserve(256);
-    handshake_.append(
+    handshake_ = std::make_unique<Handshake>();
+    std::string& response = handshake_->response;
+    response.reserve(256);
+    response.append(
         "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
         "Sec-WebSocket-Accept: ");
-    handshake_.append(acceptKey.data(), acceptKey.size()).append("\r\n");
+    response.append(acceptKey.data(), acceptKey.size()).append("\r\n");
     bool hasServer = false;
     for (const auto& [name, value] : responseHeaders) {  // validated by HttpServer
       if (equalsIgnoreCase(name, "server")) hasServer = true;
-      handshake_.append(name).append(": ").append(value).append("\r\n");
+      response.append(name).append(": ").append(value).append("\r\n");
     }
-    if (!hasServer) handshake_.append("Server: duro\r\n");
-    handshake_.append("\r\n");
+    if (!hasServer) response.append("Server: duro\r\n");
+    response.append("\r\n");
     // The bytes the client sent after its request are the first frames, parsed once the endpoint
     // is connected.
-    pending_.assign(pending.data(), pending.size());
-    asio::async_write(socket_, asio::buffer(handshake_),
+    handshake_->pending.assign(pending.data(), pending.size());
+    asio::async_write(socket_, asio::buffer(response),
                       [self = shared_from_this()](const error_code& ec, size_t) {
                         self->onHandshakeWritten(ec);
                       });
@@ -332,7 +342,8 @@ class Session final : public WebSocketSession, public std::enable_shared_from_th
 
   void onHandshakeWritten(const error_code& ec) {
     if (phase_ != Phase::kHandshake) return;  // aborted meanwhile
-    handshake_ = std::string();
+    std::string pending = std::move(handshake_->pending);
+    handshake_.reset();
     if (ec) {
       base::log(base::LogLevel::kDebug, kLogComponent,
                 "writing the WebSocket handshake failed: " + ec.message());
@@ -341,15 +352,13 @@ class Session final : public WebSocketSession, public std::enable_shared_from_th
       return;
     }
     phase_ = Phase::kOpen;
-    timer_.cancel();
+    timer_.reset();  // cancels; an open connection needs no timer until it closes
     enableKeepAlive();
     transport_ = std::make_shared<Transport>(loop_, weak_from_this());
     callEndpoint("connected", [&] { endpoint_->connected(transport_); });
     if (phase_ != Phase::kOpen) return;
     error_code ignored;
     socket_.non_blocking(true, ignored);  // readAvailable()'s reads return would_block
-    std::string pending = std::move(pending_);
-    pending_ = std::string();
     processInput(pending.data(), pending.data() + pending.size());  // came with the request
     pending = std::string();
     readAvailable();
@@ -397,6 +406,10 @@ class Session final : public WebSocketSession, public std::enable_shared_from_th
         }
         parser_.commitDirect(n);
         processInput(nullptr, nullptr);
+        if (n < direct.size()) {
+          waitReadable();  // drained (see below)
+          return;
+        }
         continue;
       }
       ScratchBuffer scratch;
@@ -407,6 +420,13 @@ class Session final : public WebSocketSession, public std::enable_shared_from_th
       }
       if (parsing) {
         processInput(scratch.data(), scratch.data() + n);
+        // A short read emptied the socket's receive queue: whatever arrives later is a new
+        // readiness event (epoll, edge-triggered), so wait now rather than spend a read on
+        // EAGAIN (one system call per message on a request-response connection).
+        if (n < scratch.size()) {
+          waitReadable();
+          return;
+        }
         continue;
       }
       // Nothing may follow the client's close frame; lingering reads only wait for EOF.
@@ -480,7 +500,7 @@ class Session final : public WebSocketSession, public std::enable_shared_from_th
   // ---- the closing handshake -----------------------------------------------------------------
 
   void onPeerClose(int code, std::string reason) {
-    peerClose_ = PeerClose{code, std::move(reason)};
+    peerClose_ = std::make_unique<PeerClose>(PeerClose{code, std::move(reason)});
     if (closeQueued_) {
       // The answer to our close frame: the endpoint hears of it in closed().
       if (closeSent_) endClean();
@@ -562,31 +582,42 @@ class Session final : public WebSocketSession, public std::enable_shared_from_th
   void writeNext() {
     assert(checkInvariants());
     if (writing_ || phase_ == Phase::kFinished) return;
-    size_t count = 0;
-    if (!pong_.empty() && !closeStarted_) {
+    const bool withPong = !pong_.empty() && !closeStarted_;
+    if (!withPong && queue_.empty()) return;
+    if (withPong) {
       pongInFlight_.swap(pong_);
       pong_.clear();
-      buffers_[count++] = asio::buffer(pongInFlight_);
     }
     inFlight_ = 0;
-    for (const OutFrame& frame : queue_) {
+    writing_ = true;
+    auto handler = [self = shared_from_this()](const error_code& ec, size_t) { self->onWrite(ec); };
+    // The common case, one frame: no gather array.
+    const bool single = withPong ? queue_.empty() : (queue_.size() == 1 || queue_[0].isClose);
+    if (single) {
+      if (!withPong) {
+        inFlight_ = 1;
+        if (queue_[0].isClose) closeStarted_ = true;
+      }
+      asio::async_write(socket_,
+                        withPong ? asio::buffer(pongInFlight_) : pinnedBuffer(queue_[0].bytes),
+                        std::move(handler));
+      return;
+    }
+    if (!buffers_) buffers_ = std::make_unique<std::array<asio::const_buffer, kMaxGather>>();
+    auto& buffers = *buffers_;
+    size_t count = 0;
+    if (withPong) buffers[count++] = asio::buffer(pongInFlight_);
+    for (OutFrame& frame : queue_) {
       if (count == kMaxGather) break;
-      buffers_[count++] = asio::buffer(frame.bytes);
+      buffers[count++] = pinnedBuffer(frame.bytes);
       ++inFlight_;
       if (frame.isClose) {
         closeStarted_ = true;
         break;
       }
     }
-    if (count == 0) return;
-    writing_ = true;
-    auto handler = [self = shared_from_this()](const error_code& ec, size_t) { self->onWrite(ec); };
-    if (count == 1) {
-      asio::async_write(socket_, buffers_[0], std::move(handler));
-    } else {
-      asio::async_write(socket_, std::span<const asio::const_buffer>(buffers_.data(), count),
-                        std::move(handler));
-    }
+    asio::async_write(socket_, std::span<const asio::const_buffer>(buffers.data(), count),
+                      std::move(handler));
   }
 
   void onWrite(const error_code& ec) {
@@ -594,10 +625,12 @@ class Session final : public WebSocketSession, public std::enable_shared_from_th
     size_t released = 0;
     bool closeWritten = false;
     for (size_t i = 0; i < inFlight_; ++i) {
-      released += queue_.front().payloadBytes;
-      closeWritten = closeWritten || queue_.front().isClose;
-      queue_.pop_front();
+      released += queue_[i].payloadBytes;
+      closeWritten = closeWritten || queue_[i].isClose;
     }
+    queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(inFlight_));
+    // A burst may have grown it: an idle connection keeps no big array.
+    if (queue_.empty() && queue_.capacity() > kKeptQueueCapacity) queue_ = std::vector<OutFrame>();
     inFlight_ = 0;
     pongInFlight_.clear();
     if (phase_ == Phase::kFinished) return;
@@ -668,7 +701,7 @@ class Session final : public WebSocketSession, public std::enable_shared_from_th
   void finish() {
     if (phase_ == Phase::kFinished) return;
     phase_ = Phase::kFinished;
-    timer_.cancel();
+    if (timer_) timer_->cancel();
     error_code ignored;
     socket_.close(ignored);
     auto onFinished = std::move(onFinished_);
@@ -677,10 +710,15 @@ class Session final : public WebSocketSession, public std::enable_shared_from_th
   }
 
   void armTimer(std::chrono::milliseconds delay) {
-    timer_.expires_after(delay);
-    timer_.async_wait([self = shared_from_this()](const error_code& ec) {
-      // A wait that expired just as the timer was re-armed must not act on the old deadline.
-      if (ec == asio::error::operation_aborted || self->timer_.expiry() > Clock::now()) return;
+    if (!timer_) timer_ = std::make_unique<asio::steady_timer>(loop_.io());
+    timer_->expires_after(delay);
+    timer_->async_wait([self = shared_from_this()](const error_code& ec) {
+      // A wait that expired just as the timer was re-armed (or dropped) must not act on the old
+      // deadline.
+      if (ec == asio::error::operation_aborted || !self->timer_ ||
+          self->timer_->expiry() > Clock::now()) {
+        return;
+      }
       self->onTimer();
     });
   }
@@ -741,28 +779,37 @@ class Session final : public WebSocketSession, public std::enable_shared_from_th
   std::shared_ptr<WebSocketEndpoint> endpoint_;  // reset once closed() was delivered
   std::function<void()> onFinished_;
   std::shared_ptr<Transport> transport_;  // created when the handshake completes
-  asio::steady_timer timer_;              // invariant 4
+  // Invariant 4. Only while a deadline applies (handshake, closing): idle connections have none.
+  std::unique_ptr<asio::steady_timer> timer_;
   Phase phase_ = Phase::kNew;
-  std::string handshake_;  // the 101, until written
+  // Until the 101 is written: the response, and bytes that came with the upgrade request.
+  struct Handshake {
+    std::string response;
+    std::string pending;
+  };
+  std::unique_ptr<Handshake> handshake_;
 
   // Reading.
   FrameParser parser_;
-  std::string pending_;      // bytes that came with the upgrade request, until connected
   size_t discarded_ = 0;     // bytes read after the client's close frame or while lingering
   bool reading_ = false;     // a wait for input, or a posted readAvailable(), is outstanding
   bool inReadLoop_ = false;  // readAvailable() is running (an endpoint call may re-enter)
   bool readEof_ = false;     // the read side has ended (EOF or error)
 
   // Writing.
-  std::deque<OutFrame> queue_;  // frames not yet fully written, in call order (invariant 2)
+  // Frames not yet fully written, in call order (invariant 2). A vector, not a deque: a deque
+  // allocates ~550 bytes up front, for every connection, idle or not.
+  std::vector<OutFrame> queue_;
   size_t inFlight_ = 0;         // how many at its head the current write holds
   std::string pong_;            // the pong to write before the next queued frames
   std::string pongInFlight_;    // the pong the current write holds
-  std::array<asio::const_buffer, kMaxGather> buffers_;
+  // For a write of several frames (allocated by the first one: most idle connections never
+  // need it).
+  std::unique_ptr<std::array<asio::const_buffer, kMaxGather>> buffers_;
   bool writing_ = false;
 
   // Closing (see the design notes).
-  std::optional<PeerClose> peerClose_;  // the client's close frame, once it arrived
+  std::unique_ptr<PeerClose> peerClose_;  // the client's close frame, once it arrived
   bool closeQueued_ = false;            // our close frame is in queue_ (or written)
   bool closeStarted_ = false;           // ... and part of a write
   bool closeSent_ = false;              // ... and written

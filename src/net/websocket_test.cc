@@ -993,6 +993,54 @@ TEST_F(WebSocketTest, SendsFromAnotherThreadArriveInOrder) {
   EXPECT_TRUE(eventually([&] { return transport->bufferedBytes() == 0; }));
 }
 
+TEST_F(WebSocketTest, AConnectionMovesToTheLoopItsEndpointChoseAndWorksThere) {
+  // Every WebSocket runs on the second loop, wherever it was accepted (round-robin: half of
+  // these on the first one).
+  base::EventLoop* second = loops_.pointers()[1];
+  std::promise<std::thread::id> secondThread;
+  second->post([&] { secondThread.set_value(std::this_thread::get_id()); });
+  const std::thread::id secondId = secondThread.get_future().get();
+  HttpServerOptions options;
+  options.webSocketLoop = [second](const WebSocketEndpoint&) { return second; };
+  startServer(options);
+  std::vector<TestWebSocketClient> clients;
+  for (int i = 0; i < 4; ++i) {
+    clients.push_back(connect("/echo"));
+    ASSERT_TRUE(clients.back().isOpen());
+  }
+  // An eager client (request and first frame in one write) on each loop: the frame moves along.
+  for (int i = 0; i < 2; ++i) {
+    TestHttpClient raw;
+    ASSERT_TRUE(raw.connect(server_->port()).isOk());
+    ASSERT_TRUE(raw.send(TestHttpClient::formatRequest("GET", "/echo", {}, kUpgradeHeaders) +
+                         TestWebSocketClient::frame(1, "early"))
+                    .isOk());
+    auto echo = raw.readUntil("early");
+    ASSERT_TRUE(echo.isOk()) << echo.status().toString();
+    EXPECT_NE(echo->find("HTTP/1.1 101 Switching Protocols\r\n"), std::string::npos);
+    EXPECT_EQ(echo->substr(echo->size() - 7), "\x81\x05" "early");
+  }
+  for (int i = 0; i < 4; ++i) {
+    ASSERT_TRUE(clients[i].send("m" + std::to_string(i)).isOk());
+    auto echo = clients[i].receive();
+    ASSERT_TRUE(echo.isOk()) << echo.status().toString();
+    EXPECT_EQ(echo->data, "m" + std::to_string(i));
+  }
+  for (int i = 0; i < 6; ++i) {
+    auto e = endpoint(i);
+    ASSERT_TRUE(e);
+    EXPECT_EQ(e->threads(), std::set<std::thread::id>{secondId});
+  }
+  // The raw clients left without a close frame.
+  EXPECT_TRUE(eventually([&] { return server_->openConnections() == 4u; }));
+  // Closing, and the server's shutdown (TearDown), reach them on their new loop.
+  ASSERT_TRUE(clients[0].close(4000, "bye").isOk());
+  auto e0 = endpoint(0);
+  ASSERT_TRUE(e0->waitClosed());
+  EXPECT_EQ(e0->closedCall().code, 4000);
+  EXPECT_TRUE(eventually([&] { return server_->openConnections() == 3u; }));
+}
+
 TEST_F(WebSocketTest, IdleTimeoutDoesNotCloseAWebSocket) {
   HttpServerOptions options;
   options.idleTimeout = 50ms;

@@ -21,6 +21,8 @@ class ObjectEvent {
   // The event will never run: the object's queue is full, its constructor threw, or the server is
   // stopping. Called on the object's shard (or the sender's thread if it never got there).
   virtual void fail(Status status) = 0;
+  // An event of a hibernatable WebSocket: it may run at most the object's WebSocket event timeout.
+  virtual bool isHibernatableSocketEvent() const { return false; }
 };
 
 }  // namespace duro::runtime

@@ -13,6 +13,14 @@
 //  5. The host is idle (evictable) only with nothing queued, running, gated, held at the output gate
 //     or pending in waitUntil. Only the shard evicts, and only idle hosts; so no coroutine of this
 //     host is ever suspended when the host is destroyed (except at process shutdown).
+//  6. An event of a hibernatable WebSocket runs under the event timeout, if one is set when it
+//     starts (setHibernatableWebSocketEventTimeout; as in workerd, which races the handler against
+//     a timer and shuts the actor down). When the timer fires first, eventTimedOut() resets the
+//     object (the instance is discarded; the next event constructs a new one; the sockets stay)
+//     and tells the old instance it was abandoned, so that what still runs on it fails and
+//     finishes (JavaScript: its pending promises reject and its timers are cancelled). The event
+//     still counts as running until its coroutine returns (note 5 must hold), so a native handler
+//     that ignores abandoned() keeps the host in memory until it returns.
 //
 // LIFECYCLE
 //   (no host) --deliver--> queued --pump/construct()--> live --eventFinished/updateIdle()--> idle
@@ -23,7 +31,9 @@
 #include <algorithm>
 #include <atomic>
 #include <exception>
+#include <optional>
 
+#include "base/event_loop.h"
 #include "base/log.h"
 #include "runtime/shard.h"
 
@@ -254,6 +264,21 @@ void ObjectHost::pump() {
 
 detail::Detached ObjectHost::runEvent(ObjectHost* host, std::unique_ptr<ObjectEvent> event,
                                       std::shared_ptr<DurableObject> instance) {
+  // Note 6. `running` tells the timer whether the event is still going: a timer that expired
+  // just as the event finished may still call back once, after the frame is gone.
+  std::optional<base::Timer> deadline;
+  std::shared_ptr<bool> running;
+  if (host->webSocketEventTimeout_ && event->isHibernatableSocketEvent()) {
+    running = std::make_shared<bool>(true);
+    deadline.emplace(host->shard_.loop());
+    deadline->start(*host->webSocketEventTimeout_,
+                    [host, running, weak = std::weak_ptr<DurableObject>(instance),
+                     generation = host->generation_] {
+                      if (!*running) return;
+                      // Running: the event holds the instance and the host is alive (note 5).
+                      host->eventTimedOut(weak.lock(), generation);
+                    });
+  }
   try {
     co_await event->run(*host, *instance);
   } catch (const std::exception& e) {
@@ -261,9 +286,36 @@ detail::Detached ObjectHost::runEvent(ObjectHost* host, std::unique_ptr<ObjectEv
   } catch (...) {
     host->logError("event failed with a non-standard exception");
   }
+  if (running) *running = false;
+  deadline.reset();
   event.reset();
   instance.reset();
   host->eventFinished();
+}
+
+void ObjectHost::eventTimedOut(const std::shared_ptr<DurableObject>& instance,
+                               uint64_t generation) {
+  // workerd's words (the actor is shut down with them).
+  Status why =
+      Status::objectReset("Actor exceeded event execution time and was disconnected.");
+  // Reset once: if something else reset the object meanwhile, the instance is already discarded.
+  if (generation == generation_) reset(why);
+  // `instance` keeps the old instance alive while it is told, even if its last event finishes
+  // inside the call.
+  if (instance) instance->abandoned(why);
+}
+
+void ObjectHost::setHibernatableWebSocketEventTimeout(
+    std::optional<std::chrono::milliseconds> timeout) {
+  if (timeout && timeout->count() < 0) {
+    throw Error(Status::invalidArgument("The WebSocket event timeout cannot be negative."));
+  }
+  if (timeout && *timeout > kMaxWebSocketEventTimeout) {
+    throw Error(Status::limitExceeded("Event timeout should not exceed 604800000 ms."));
+  }
+  // 0 removes it, as documented.
+  if (timeout && timeout->count() == 0) timeout.reset();
+  webSocketEventTimeout_ = timeout;
 }
 
 void ObjectHost::eventFinished() {

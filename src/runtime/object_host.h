@@ -4,6 +4,7 @@
 // See object_host.cc for the delivery invariants and the lifecycle diagram.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <vector>
 #include <list>
@@ -85,8 +86,13 @@ class ObjectHost final : public ObjectState, private storage::ObjectStoreHooks {
   bool hasHibernatableSockets() const noexcept;
   // Drops the instance but keeps the host and its sockets (the shard's idle sweep).
   void hibernate();
-  // The milliseconds a hibernatable socket event may run (setHibernatableWebSocketEventTimeout).
-  std::optional<int64_t> webSocketEventTimeoutMs;
+  void setHibernatableWebSocketEventTimeout(
+      std::optional<std::chrono::milliseconds> timeout) override;
+  std::optional<std::chrono::milliseconds> hibernatableWebSocketEventTimeout() const override {
+    return webSocketEventTimeout_;
+  }
+  // Cloudflare's longest event timeout (7 days).
+  static constexpr std::chrono::milliseconds kMaxWebSocketEventTimeout{604800000};
   storage::ObjectStore& objectStore();
 
   // Bumped by reset(): an event that started on an older generation may not release outputs.
@@ -101,6 +107,8 @@ class ObjectHost final : public ObjectState, private storage::ObjectStoreHooks {
   void pump();
   bool construct();
   void eventFinished();
+  // A hibernatable socket's event that started on `generation` ran past the event timeout (note 6).
+  void eventTimedOut(const std::shared_ptr<DurableObject>& instance, uint64_t generation);
   void updateIdle();
   // storage::ObjectStoreHooks: storage under this object's gates.
   uint64_t beginWrite() override { return outputGate_.beginWrite(); }
@@ -122,6 +130,8 @@ class ObjectHost final : public ObjectState, private storage::ObjectStoreHooks {
   // Sockets whose server end belongs to this object, until closed.
   std::vector<std::shared_ptr<ObjectSocket>> sockets_;
   std::optional<std::pair<std::string, std::string>> autoResponse_;
+  // setHibernatableWebSocketEventTimeout (kept across hibernation: the host stays).
+  std::optional<std::chrono::milliseconds> webSocketEventTimeout_;
   std::unique_ptr<storage::ObjectStore> store_;  // created on first use of storage()
   // A vector, not a deque: a deque allocates a block up front, and most objects queue nothing.
   std::vector<std::unique_ptr<ObjectEvent>> queue_;

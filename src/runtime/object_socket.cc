@@ -3,7 +3,12 @@
 // NOTES
 //  1. Endpoint calls come from the connection's thread and are posted to the object's shard with
 //     a shared_ptr to the socket, so the socket outlives every posted call. Nothing else crosses
-//     threads: the transport is thread-safe by contract.
+//     threads: the transport is thread-safe by contract. A connection that runs on the object's
+//     shard (HttpServerOptions::webSocketLoop) calls from that thread: then a call is handled at
+//     once, unless earlier ones are still queued (queuedCalls_), so the order stays the arrival
+//     order; a same-thread post would cost the loop a wake-up (epoll_ctl and epoll_wait) per
+//     message. The session makes these calls only from its own I/O completions, never from inside
+//     a send or close, so no handler runs nested in another.
 //  2. Outgoing order: every send of the object goes through the output gate, which releases in
 //     call order; before the handshake completes, released messages wait in pending_ and are
 //     flushed in order by onConnected(). A close is queued behind them the same way.
@@ -116,7 +121,7 @@ void ObjectSocket::sendDirectClose(int code, std::string reason) {
   if (transport_) {
     transport_->close(code, std::move(reason));
   } else {
-    pendingClose_.emplace(code, std::move(reason));
+    pendingClose_ = std::make_unique<std::pair<int, std::string>>(code, std::move(reason));
   }
 }
 
@@ -141,7 +146,7 @@ void ObjectSocket::transmit(std::string data, bool binary) {
 
 void ObjectSocket::detach() {
   host_ = nullptr;
-  sink_ = nullptr;
+  sink_.reset();
   if (transport_ && state_ != State::kClosed) transport_->close(1001, "Durable Object is going away");
   state_ = State::kClosed;
   finished_ = true;
@@ -149,33 +154,46 @@ void ObjectSocket::detach() {
 
 // ---- endpoint calls (note 1) -------------------------------------------------------------------
 
+template <typename Fn>
+void ObjectSocket::onShard(Fn fn) {
+  if (queuedCalls_.load(std::memory_order_relaxed) == 0 && loop_.isCurrent()) {
+    fn(*this);
+    return;
+  }
+  queuedCalls_.fetch_add(1, std::memory_order_relaxed);
+  loop_.post([self = shared_from_this(), fn = std::move(fn)]() mutable {
+    self->queuedCalls_.fetch_sub(1, std::memory_order_relaxed);
+    fn(*self);
+  });
+}
+
 void ObjectSocket::connected(std::shared_ptr<WebSocketTransport> transport) {
-  loop_.post([self = shared_from_this(), transport = std::move(transport)]() mutable {
-    self->onConnected(std::move(transport));
+  onShard([transport = std::move(transport)](ObjectSocket& self) mutable {
+    self.onConnected(std::move(transport));
   });
 }
 
 void ObjectSocket::message(std::string data, bool binary) {
-  loop_.post([self = shared_from_this(), data = std::move(data), binary]() mutable {
-    self->onMessage(std::move(data), binary);
+  onShard([data = std::move(data), binary](ObjectSocket& self) mutable {
+    self.onMessage(std::move(data), binary);
   });
 }
 
 void ObjectSocket::closeReceived(int code, std::string reason) {
-  loop_.post([self = shared_from_this(), code, reason = std::move(reason)]() mutable {
-    self->onCloseReceived(code, std::move(reason));
+  onShard([code, reason = std::move(reason)](ObjectSocket& self) mutable {
+    self.onCloseReceived(code, std::move(reason));
   });
 }
 
 void ObjectSocket::closed(int code, std::string reason, bool wasClean) {
-  loop_.post([self = shared_from_this(), code, reason = std::move(reason), wasClean]() mutable {
-    self->onClosed(code, std::move(reason), wasClean);
+  onShard([code, reason = std::move(reason), wasClean](ObjectSocket& self) mutable {
+    self.onClosed(code, std::move(reason), wasClean);
   });
 }
 
 void ObjectSocket::error(std::string message) {
-  loop_.post([self = shared_from_this(), message = std::move(message)]() mutable {
-    self->onError(std::move(message));
+  onShard([message = std::move(message)](ObjectSocket& self) mutable {
+    self.onError(std::move(message));
   });
 }
 
@@ -260,7 +278,7 @@ void ObjectSocket::deliver(std::unique_ptr<WebSocketEvent> event) {
   if (host_ != nullptr) {
     host_->deliverSocketEvent(std::move(event));
   } else if (sink_) {
-    sink_(std::move(event));
+    (*sink_)(std::move(event));
   }
 }
 

@@ -10,6 +10,7 @@
 // the WebSocketEndpoint calls, which only post.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -36,12 +37,14 @@ class ObjectSocket final : public WebSocket,
   using EventSink = std::function<void(std::unique_ptr<WebSocketEvent>)>;
   ObjectSocket(EventSink sink, base::EventLoop& loop, uint64_t id)
       : ObjectSocket(nullptr, loop, id) {
-    sink_ = std::move(sink);
+    if (sink) sink_ = std::make_unique<EventSink>(std::move(sink));
   }
   ~ObjectSocket() override;
 
   // --- duro::WebSocket (object's shard) ---
   uint64_t id() const override { return id_; }
+  // The object's shard loop (where every call of the runtime's side happens).
+  base::EventLoop& loop() const noexcept { return loop_; }
   State state() const override { return state_; }
   void send(std::string data, bool binary = false) override;
   void close(int code = 1000, std::string reason = "") override;
@@ -83,6 +86,10 @@ class ObjectSocket final : public WebSocket,
   void sendDirectClose(int code, std::string reason);
 
  private:
+  // Runs fn(*this) on the object's shard: now if called there with nothing queued, else posted
+  // (note 1).
+  template <typename Fn>
+  void onShard(Fn fn);
   void onConnected(std::shared_ptr<WebSocketTransport> transport);
   void onMessage(std::string data, bool binary);
   void onCloseReceived(int code, std::string reason);
@@ -95,7 +102,8 @@ class ObjectSocket final : public WebSocket,
   void finish();
 
   ObjectHost* host_;  // null once detached, and for a Worker's socket
-  EventSink sink_;
+  // Boxed: most sockets belong to objects and have none (fields here cost every socket).
+  std::unique_ptr<EventSink> sink_;
   base::EventLoop& loop_;
   uint64_t id_;
   // Both ends of a new pair are OPEN (readyState 1) from the start, as in workerd.
@@ -111,11 +119,12 @@ class ObjectSocket final : public WebSocket,
   bool connectionGone_ = false;  // closed() arrived
   bool errorReported_ = false;   // error() arrived: no close event (as workerd)
   bool finished_ = false;
+  std::atomic<uint32_t> queuedCalls_{0};  // endpoint calls posted and not yet run (note 1)
   std::shared_ptr<WebSocketTransport> transport_;
   // Sends made before the connection exists (after accept, before the handshake completed).
   // A vector, not a deque: a deque allocates ~600 bytes up front, for every socket.
   std::vector<std::pair<std::string, bool>> pending_;
-  std::optional<std::pair<int, std::string>> pendingClose_;
+  std::unique_ptr<std::pair<int, std::string>> pendingClose_;  // rare: boxed
   std::vector<std::string> tags_;
   std::string attachment_;
   std::optional<std::chrono::system_clock::time_point> autoResponseTime_;

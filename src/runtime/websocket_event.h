@@ -26,6 +26,7 @@ class WebSocketEvent final : public ObjectEvent {
 
   Task<void> run(ObjectHost& host, DurableObject& object) override;
   void fail(Status status) override;
+  bool isHibernatableSocketEvent() const override { return socket_->hibernatable(); }
 
   // For a Worker's socket (no object): the event's parts.
   const std::shared_ptr<ObjectSocket>& socket() const { return socket_; }

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <coroutine>
 #include <mutex>
 
 #include "runtime/runtime_test_harness.h"
@@ -45,6 +46,23 @@ class FakeTransport final : public WebSocketTransport {
 
 std::atomic<int> constructed{0};
 std::atomic<int> handledMessages{0};
+std::atomic<int> abandonedInstances{0};
+
+// Suspends a handler until release() (a test's stand-in for work that takes long).
+class Latch {
+ public:
+  bool await_ready() const noexcept { return open_; }
+  void await_suspend(std::coroutine_handle<> h) noexcept { waiter_ = h; }
+  void await_resume() const noexcept {}
+  void release() {
+    open_ = true;
+    if (auto h = std::exchange(waiter_, {})) h.resume();
+  }
+
+ private:
+  bool open_ = false;
+  std::coroutine_handle<> waiter_;
+};
 std::mutex closesMu;
 std::vector<std::string> closes;
 
@@ -70,6 +88,18 @@ class Room final : public DurableObject {
       std::optional<std::string> filter;
       if (!tag.empty()) filter = tag;
       co_return Response::text(std::to_string(state_.getWebSockets(filter).size()));
+    }
+    if (request.path() == "/timeout") {
+      if (auto ms = request.queryParam("ms")) {
+        try {
+          state_.setHibernatableWebSocketEventTimeout(
+              std::chrono::milliseconds(std::stoll(std::string(*ms))));
+        } catch (const Error& e) {
+          co_return Response::text(e.what());
+        }
+      }
+      auto timeout = state_.hibernatableWebSocketEventTimeout();
+      co_return Response::text(timeout ? std::to_string(timeout->count()) : "none");
     }
     if (request.path() == "/auto") {
       state_.setWebSocketAutoResponse(std::make_pair(std::string("ping"), std::string("pong")));
@@ -97,6 +127,13 @@ class Room final : public DurableObject {
 
   Task<void> webSocketMessage(WebSocket& socket, std::string data, bool binary) override {
     ++handledMessages;
+    if (data == "hang") {
+      // Runs until the runtime abandons the instance (the event timeout).
+      socket.send("hanging");
+      co_await hang_;
+      if (!abandoned_) socket.send("late");
+      co_return;
+    }
     for (const auto& other : state_.getWebSockets()) other->send(data + " " + socket.attachment());
     co_return;
   }
@@ -109,8 +146,17 @@ class Room final : public DurableObject {
     co_return;
   }
 
+  void abandoned(const Status& why) override {
+    EXPECT_EQ(why.message(), "Actor exceeded event execution time and was disconnected.");
+    abandoned_ = true;
+    ++abandonedInstances;
+    hang_.release();
+  }
+
  private:
   ObjectState& state_;
+  Latch hang_;
+  bool abandoned_ = false;
 };
 
 class WebSocketTest : public ::testing::Test {
@@ -118,6 +164,7 @@ class WebSocketTest : public ::testing::Test {
   void start(std::chrono::milliseconds idleTimeout = 10s) {
     constructed = 0;
     handledMessages = 0;
+    abandonedInstances = 0;
     closes.clear();
     RuntimeOptions options;
     options.threads = 2;
@@ -226,6 +273,35 @@ TEST_F(WebSocketTest, LimitsAreClearErrors) {
   EXPECT_EQ(harness_.call("limits", "/too-many-tags"), "A WebSocket can have a maximum of 10 tags.");
   EXPECT_EQ(harness_.call("limits", "/big-attachment"),
             "A WebSocket attachment cannot be larger than 16384 bytes (16385 bytes were given).");
+}
+
+TEST_F(WebSocketTest, AHandlerPastTheEventTimeoutIsCutOffAndTheObjectResetWithItsSocketsKept) {
+  start();
+  auto [a, ta] = join("slow", "alice");
+  EXPECT_EQ(harness_.call("slow", "/timeout"), "none");
+  EXPECT_EQ(harness_.call("slow", "/timeout?ms=50"), "50");
+  // A handler that finishes in time is not affected.
+  a->message("quick", false);
+  ASSERT_TRUE(RuntimeHarness::eventually([&] { return ta->sent().size() == 1; }));
+  // One that does not is abandoned once the timeout expires, and sends nothing more.
+  a->message("hang", false);
+  ASSERT_TRUE(RuntimeHarness::eventually([&] { return abandonedInstances.load() == 1; }));
+  EXPECT_EQ(ta->sent(), (std::vector<std::string>{"quick from alice", "hanging"}));
+  EXPECT_EQ(constructed.load(), 1);
+  // The object was reset: a new instance handles the next message, on the same socket, with its
+  // attachment and tags; the timeout is still set.
+  a->message("who", false);
+  ASSERT_TRUE(RuntimeHarness::eventually([&] { return ta->sent().size() == 3; }));
+  EXPECT_EQ(ta->sent()[2], "who from alice");
+  EXPECT_EQ(constructed.load(), 2);
+  EXPECT_EQ(harness_.call("slow", "/count?tag=alice"), "1");
+  EXPECT_EQ(harness_.call("slow", "/timeout"), "50");
+  EXPECT_EQ(abandonedInstances.load(), 1);
+  EXPECT_EQ(ta->closeCode(), -1);  // still connected
+  // 0 removes the timeout; more than 7 days is refused.
+  EXPECT_EQ(harness_.call("slow", "/timeout?ms=604800001"),
+            "Event timeout should not exceed 604800000 ms.");
+  EXPECT_EQ(harness_.call("slow", "/timeout?ms=0"), "none");
 }
 
 TEST_F(WebSocketTest, MessagesSentBeforeTheHandshakeCompletesLeaveInOrderAfterIt) {

@@ -16,6 +16,7 @@
 #include "net/http_server.h"
 #include "runtime/env_impl.h"
 #include "runtime/namespace_binding.h"
+#include "runtime/object_socket.h"
 #include "runtime/runtime.h"
 #include "server/data_dir.h"
 #include "storage/recovery.h"
@@ -100,6 +101,12 @@ class Server::Impl {
     ho.port = options_.port;
     ho.maxHeaderBytes = options_.maxHeaderBytes;
     ho.maxBodyBytes = options_.maxBodyBytes;
+    // A Durable Object's WebSocket runs on the object's shard: its messages and sends take no
+    // thread hop.
+    ho.webSocketLoop = [](const WebSocketEndpoint& endpoint) -> base::EventLoop* {
+      const auto* socket = dynamic_cast<const runtime::ObjectSocket*>(&endpoint);
+      return socket != nullptr ? &socket->loop() : nullptr;
+    };
     http_ = std::make_unique<net::HttpServer>(
         loops, ho, [this](Request request, net::Responder respond) {
           handle(std::move(request), std::move(respond));
