@@ -216,6 +216,26 @@ TEST_F(SqlStoreTest, TheSizeLimitGivesSqliteFullAndKeepsTheObjectUsable) {
             "i" + std::to_string(stored - stored / 2 + 1) + "|\n");
 }
 
+TEST_F(SqlStoreTest, ARunawayQueryIsInterruptedAndLosesNothingElse) {
+  ShardStorageOptions options;
+  options.sqlLimits.maxExecMs = 200;
+  openShard(options);
+  ObjectStore& s = sqlStore();
+  s.sql()->exec("CREATE TABLE t(x)");
+  s.sql()->exec("INSERT INTO t VALUES (1)");
+  const char* endless = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) ";
+  EXPECT_EQ(errorOf([&] { s.sql()->exec(std::string(endless) + "SELECT count(*) FROM c"); }),
+            "interrupted: SQLITE_INTERRUPT");
+  // A write that never ends: SQLite rolls the whole transaction back, duro puts the turn back.
+  EXPECT_EQ(errorOf([&] { s.sql()->exec(std::string(endless) + "INSERT INTO t SELECT x FROM c"); }),
+            "interrupted: SQLITE_INTERRUPT");
+  EXPECT_EQ(dump(s, "SELECT x FROM t"), "i1|\n");
+  waitSqlDurable();
+  EXPECT_TRUE(hooks_.failures.empty());
+  openShard(options);
+  EXPECT_EQ(dump(sqlStore(), "SELECT x FROM t"), "i1|\n");
+}
+
 TEST_F(SqlStoreTest, SynchronousCallsWaitForADatabaseBeingRetired) {
   ObjectStore& s = sqlStore();
   s.sql()->exec("CREATE TABLE t(v)");

@@ -471,6 +471,7 @@ Status SqliteDb::applyOp(const KvOp& op) {
       if (!userSql_) {
         SqlLimits replayLimits;
         replayLimits.maxDatabaseBytes = ~0ull >> 2;  // what was accepted once is never refused
+        replayLimits.maxExecMs = int64_t{1} << 40;
         if (Status s = enableUserSql(replayLimits); !s) return s;
       }
       UserSql::Outcome outcome;

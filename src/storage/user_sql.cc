@@ -140,6 +140,8 @@ const char* extendedCodeName(int rc) {
   }
 }
 
+int progressCallback(void* self) { return static_cast<UserSql*>(self)->overTime(); }
+
 int authorizerCallback(void* self, int action, const char* a, const char* b, const char* dbName,
                        const char* /*trigger*/) {
   return static_cast<UserSql*>(self)->authorize(action, a, b, dbName);
@@ -317,6 +319,8 @@ Status UserSql::attach(sqlite3* db, const SqlLimits& limits) {
   // Foreign keys are enforced unless the code turns them off (as on Cloudflare).
   sqlite3_exec(db, "PRAGMA foreign_keys=ON", nullptr, nullptr, nullptr);
   sqlite3_set_authorizer(db, &authorizerCallback, this);
+  // Every 100,000 virtual-machine steps (well under a millisecond), the time is checked.
+  sqlite3_progress_handler(db, 100000, &progressCallback, this);
   int flags = SQLITE_UTF8;
   if (sqlite3_create_function_v2(db, "random", 0, flags, this, &randomFunction, nullptr, nullptr,
                                  nullptr) != SQLITE_OK ||
@@ -353,6 +357,10 @@ uint64_t UserSql::nextRandom() {
   z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
   z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
   return z ^ (z >> 31);
+}
+
+int UserSql::overTime() {
+  return active_ && std::chrono::steady_clock::now() > deadline_ ? 1 : 0;
 }
 
 int UserSql::authorize(int action, const char* a, const char* b, const char* dbName) {
@@ -488,6 +496,7 @@ Result<SqlResult> UserSql::run(const SqlExecRecord& record, Outcome* outcome) {
     }
     ~Active() { self.active_ = false; }
   } active(*this, record.seed);
+  deadline_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(limits_.maxExecMs);
   PinClock clock(record.timeMs);
   *outcome = Outcome{};
   SqlResult result;

@@ -11,6 +11,7 @@
 // Threading: the connection's thread only.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -33,6 +34,9 @@ struct SqlLimits {
   int maxFunctionArgs = 32;
   int maxLikePatternBytes = 50;
   uint64_t maxDatabaseBytes = 10ull << 30;  // storage per object (configurable)
+  // One exec() may run this long (a runaway query, e.g. an endless recursive CTE, would otherwise
+  // hold its shard forever); then it fails with SQLITE_INTERRUPT and changes nothing.
+  int64_t maxExecMs = 30'000;
 };
 
 // One exec() as the commit log records it.
@@ -71,6 +75,8 @@ class UserSql {
 
   // For the authorizer and the replaced functions (C callbacks).
   int authorize(int action, const char* a, const char* b, const char* dbName);
+  // Nonzero once the running exec() is past its time (SQLite's progress handler).
+  int overTime();
   uint64_t nextRandom();
 
  private:
@@ -85,6 +91,7 @@ class UserSql {
   bool active_ = false;
   std::string denial_;  // why the authorizer refused the last statement
   uint64_t rng_ = 0;
+  std::chrono::steady_clock::time_point deadline_;
   bool readsTable_ = false;   // the statement being prepared reads a user table
   bool altersTable_ = false;  // ... is an ALTER TABLE
   sqlite3_stmt* savepoint_ = nullptr;
