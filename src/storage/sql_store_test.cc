@@ -216,6 +216,18 @@ TEST_F(SqlStoreTest, TheSizeLimitGivesSqliteFullAndKeepsTheObjectUsable) {
             "i" + std::to_string(stored - stored / 2 + 1) + "|\n");
 }
 
+TEST_F(SqlStoreTest, RowsOverTwoMillionBytesAreRefusedAndChangeNothing) {
+  ObjectStore& s = sqlStore();
+  s.sql()->exec("CREATE TABLE t(v)");
+  // The limit is on the row as stored (2,000,000 bytes), so a value just under it fits.
+  s.sql()->exec("INSERT INTO t VALUES (?)", {SqlBlob{std::string(1'999'900, 'x')}});
+  EXPECT_EQ(errorOf([&] { s.sql()->exec("INSERT INTO t VALUES (?)", {SqlBlob{std::string(2'000'001, 'x')}}); }),
+            "string or blob too big: SQLITE_TOOBIG");
+  EXPECT_EQ(errorOf([&] { s.sql()->exec("INSERT INTO t VALUES (zeroblob(3000000))"); }),
+            "string or blob too big: SQLITE_TOOBIG");
+  EXPECT_EQ(dump(s, "SELECT length(v) FROM t"), "i1999900|\n");
+}
+
 TEST_F(SqlStoreTest, ARunawayQueryIsInterruptedAndLosesNothingElse) {
   ShardStorageOptions options;
   options.sqlLimits.maxExecMs = 200;
