@@ -367,10 +367,33 @@ class Session final : public WebSocketSession, public std::enable_shared_from_th
 
   // ---- reading -------------------------------------------------------------------------------
 
-  // Waits until the socket is readable (invariant 1: only after a read would block).
+  // Waits until the socket is readable (invariant 1: only after a read would block, or came back
+  // short). While frames are parsed, the wait is a read into the small landing buffer: asio then
+  // keeps the socket registered as it is (an async_wait re-arms it with an epoll_ctl every time)
+  // and skips its speculative read after a short one, so a small message costs epoll_wait, one
+  // recv and the answer's send. What does not fit is read at once by readAvailable().
   void waitReadable() {
     if (reading_ || readEof_ || phase_ == Phase::kFinished) return;
     reading_ = true;
+    if (phase_ == Phase::kOpen && !peerClose_) {
+      socket_.async_read_some(
+          asio::buffer(landing_.data(), landing_.size()),
+          [self = shared_from_this()](const error_code& ec, size_t n) {
+            self->reading_ = false;
+            if (self->phase_ == Phase::kFinished) return;
+            if (ec) {
+              self->onReadError(ec);
+              return;
+            }
+            self->processInput(self->landing_.data(), self->landing_.data() + n);
+            if (n < self->landing_.size()) {
+              self->waitReadable();
+            } else {
+              self->readAvailable();
+            }
+          });
+      return;
+    }
     socket_.async_wait(tcp::socket::wait_read, [self = shared_from_this()](const error_code& ec) {
       self->reading_ = false;
       if (self->phase_ == Phase::kFinished) return;
@@ -792,6 +815,8 @@ class Session final : public WebSocketSession, public std::enable_shared_from_th
   // Reading.
   FrameParser parser_;
   size_t discarded_ = 0;     // bytes read after the client's close frame or while lingering
+  // Where a waiting read lands (waitReadable()); large enough for a typical small message.
+  std::array<char, 192> landing_;
   bool reading_ = false;     // a wait for input, or a posted readAvailable(), is outstanding
   bool inReadLoop_ = false;  // readAvailable() is running (an endpoint call may re-enter)
   bool readEof_ = false;     // the read side has ended (EOF or error)
