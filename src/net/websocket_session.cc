@@ -66,12 +66,13 @@
 //     stay in place until onWrite() (report() and dropQueue() keep them).
 // checkInvariants() checks what it can of these in debug builds.
 //
-// Reading. An idle connection holds no read buffer: readAvailable() waits for the socket to be
-// readable, then reads into the loop thread's scratch buffer (ScratchBuffer) and parses at once.
+// Reading. An idle connection holds only a 192-byte landing buffer, which its waiting read fills
+// (waitReadable()); what does not fit is read by readAvailable() into the loop thread's scratch
+// buffer (ScratchBuffer) and parsed at once.
 // FrameParser keeps whatever it needs (a partial header, or the payload copied into the message
 // being assembled), so nothing is left in the scratch buffer between reads; what remains of a large
 // frame's payload is read straight into the message instead. This keeps hibernated connections
-// small (no 16 KiB per connection), at the same syscalls per message as async_read_some.
+// small (no 16 KiB per connection).
 //
 // Idle connections. HttpServerOptions::idleTimeout does not apply: a WebSocket may be silent for
 // hours (chat rooms, hibernating objects). Dead peers are found by TCP keep-alive (enableKeepAlive:
