@@ -10,6 +10,7 @@
 #include <fstream>
 #include <iterator>
 #include <mutex>
+#include <atomic>
 #include <cctype>
 #include <cstring>
 
@@ -57,7 +58,7 @@ namespace {
 // deleted inodes): a deleted file per new object cut creation from ~20,000/s to ~900/s.
 std::string makeTemplate(const char* schema) {
     std::string bytes;
-    static int counter = 0;
+    static std::atomic<int> counter{0};
     std::filesystem::path path = std::filesystem::temp_directory_path() /
                                  ("duro-template-" + std::to_string(::getpid()) + "-" +
                                   std::to_string(++counter) + ".sqlite");
