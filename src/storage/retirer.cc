@@ -53,6 +53,18 @@ void Retirer::retire(std::unique_ptr<SqliteDb> db, std::function<void(const Stat
   cv_.notify_one();
 }
 
+std::unique_ptr<SqliteDb> Retirer::reclaim(const std::shared_ptr<RetireTicket>& ticket) {
+  std::lock_guard lock(mu_);
+  for (auto it = jobs_.begin(); it != jobs_.end(); ++it) {
+    if (it->ticket != ticket) continue;
+    std::unique_ptr<SqliteDb> db = std::move(it->db);
+    jobs_.erase(it);
+    --backlog_;
+    return db;
+  }
+  return nullptr;
+}
+
 void Retirer::materialize(std::filesystem::path path, std::vector<KvOp> ops, uint64_t seq,
                           std::function<void(const Status&)> done) {
   {
@@ -79,6 +91,19 @@ void Retirer::deleteSegmentsAfterSync(std::vector<std::filesystem::path> segment
   cv_.notify_one();
 }
 
+void Retirer::setPausedForTest(bool paused) {
+  {
+    std::lock_guard lock(mu_);
+    pausedForTest_ = paused;
+  }
+  cv_.notify_all();
+}
+
+size_t Retirer::queuedJobsForTest() const {
+  std::lock_guard lock(mu_);
+  return jobs_.size();
+}
+
 uint64_t Retirer::syncCount() const {
   std::lock_guard lock(mu_);
   return syncs_;
@@ -102,7 +127,9 @@ void Retirer::run() {
     std::string snapshot;
     {
       std::unique_lock lock(mu_);
-      cv_.wait(lock, [&] { return stopping_ || !jobs_.empty() || !segments_.empty(); });
+      cv_.wait(lock, [&] {
+        return stopping_ || (!pausedForTest_ && (!jobs_.empty() || !segments_.empty()));
+      });
       if (jobs_.empty() && segments_.empty()) return;  // stopping, nothing left
       jobs.swap(jobs_);
       segments.swap(segments_);

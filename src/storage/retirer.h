@@ -59,6 +59,9 @@ class Retirer {
   // `ticket` (if any) is signalled from the retirer's thread before that.
   void retire(std::unique_ptr<SqliteDb> db, std::function<void(const Status&)> done,
               std::shared_ptr<RetireTicket> ticket = nullptr);
+  // Gives back the database of a retire() whose job has not started yet (nullptr once it has):
+  // its `done` never runs then.
+  std::unique_ptr<SqliteDb> reclaim(const std::shared_ptr<RetireTicket>& ticket);
   // Creates the database at `path` holding `ops` (as commit `seq`), then closes it like retire().
   // Log segments handed over in the same or a later call are deleted only if every creation
   // before them succeeded (the log is the only other copy of that data).
@@ -70,6 +73,10 @@ class Retirer {
                                std::filesystem::path snapshotPath, std::string snapshot);
 
   uint64_t syncCount() const;
+  // Tests: hold (true) or let go (false) the thread before it takes the next jobs; how many jobs
+  // wait to be taken.
+  void setPausedForTest(bool paused);
+  size_t queuedJobsForTest() const;
   // Jobs handed over and not finished yet (loop thread's view; approximate).
   size_t backlog() const { return backlog_.load(std::memory_order_relaxed); }
 
@@ -97,6 +104,7 @@ class Retirer {
   std::filesystem::path snapshotPath_;
   std::string snapshot_;  // the newest; written before any segment is deleted
   bool stopping_ = false;
+  bool pausedForTest_ = false;
   std::atomic<bool> creationFailed_{false};
   std::atomic<size_t> backlog_{0};
   uint64_t syncs_ = 0;

@@ -229,6 +229,21 @@ Result<SqliteDb*> ShardStorage::database(const std::shared_ptr<DbSlot>& slotPtr,
 Result<SqliteDb*> ShardStorage::databaseNow(const std::shared_ptr<DbSlot>& slot, bool create) {
   if (slot->state == DbSlot::State::kRetiring && slot->retirement) {
     std::shared_ptr<RetireTicket> ticket = slot->retirement;
+    if (std::unique_ptr<SqliteDb> db = retirer_->reclaim(ticket)) {
+      // Not started yet: the database comes straight back, open, with nothing to wait for.
+      ticket->handled = true;
+      slot->retirement.reset();
+      slot->db = std::move(db);
+      slot->state = DbSlot::State::kOpen;
+      slot->lruPosition = openLru_.insert(openLru_.end(), slot.get());
+      openCount_.store(openLru_.size(), std::memory_order_relaxed);
+      if (!slot->waiters.empty()) {
+        loop_.post([waiters = std::exchange(slot->waiters, {})] {
+          for (auto h : waiters) h.resume();
+        });
+      }
+      return slot->db.get();
+    }
     Status status = ticket->wait();
     finishRetirement(slot, status, /*resumeLater=*/true);
   }

@@ -110,6 +110,9 @@ class ShardStorage {
 
   // Holds (true) or lets go (false) the commit log's syncs, to observe outputs waiting for them.
   void setLogPausedForTest(bool paused) { log_->setPausedForTest(paused); }
+  // The retirer (see Retirer::setPausedForTest).
+  void setRetirerPausedForTest(bool paused) { retirer_->setPausedForTest(paused); }
+  size_t retirerQueuedJobsForTest() const { return retirer_->queuedJobsForTest(); }
   // Makes the next log write fail (and the log unusable afterwards), as a full disk would.
   void failNextLogWriteForTest(Status status) { log_->failNextWriteForTest(std::move(status)); }
 
@@ -125,8 +128,9 @@ class ShardStorage {
   // The open database of `slot`, opening it (creating it if `create`) if needed. nullptr if the
   // file does not exist and create is false. Must not be called while the slot is retiring.
   Result<SqliteDb*> database(const std::shared_ptr<DbSlot>& slot, bool create);
-  // Like database(), for synchronous callers (SQL): if the database is being closed, blocks
-  // until the retirer is done with it (rare: the WAL outgrew its limit, or too many were open).
+  // Like database(), for synchronous callers (SQL): if the database is being closed, takes it
+  // back from the retirer's queue, or, if the retirer is already at it, blocks until it is done
+  // (rare: a batch's two syncfs).
   Result<SqliteDb*> databaseNow(const std::shared_ptr<DbSlot>& slot, bool create);
   // Hands the slot's database to the retirer (no-op unless open, or in the middle of a
   // SQLite-backed object's turn).

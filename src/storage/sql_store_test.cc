@@ -248,7 +248,7 @@ TEST_F(SqlStoreTest, ARunawayQueryIsInterruptedAndLosesNothingElse) {
   EXPECT_EQ(dump(sqlStore(), "SELECT x FROM t"), "i1|\n");
 }
 
-TEST_F(SqlStoreTest, SynchronousCallsWaitForADatabaseBeingRetired) {
+TEST_F(SqlStoreTest, SynchronousCallsGetADatabaseBeingRetiredBack) {
   ObjectStore& s = sqlStore();
   s.sql()->exec("CREATE TABLE t(v)");
   s.sql()->exec("INSERT INTO t VALUES (1)");
@@ -256,15 +256,32 @@ TEST_F(SqlStoreTest, SynchronousCallsWaitForADatabaseBeingRetired) {
   shard_->retire(s.slot());
   EXPECT_EQ(s.slot().state, DbSlot::State::kOpen);
   waitSqlDurable();
+  // Retired and already taken by the retirer: the call waits for it, then reopens the file.
   shard_->retire(s.slot());
   ASSERT_EQ(s.slot().state, DbSlot::State::kRetiring);
-  s.sql()->exec("INSERT INTO t VALUES (2)");  // waits for the retirer, then reopens
+  ASSERT_TRUE(runUntil([&] { return shard_->retirerQueuedJobsForTest() == 0; }));
+  s.sql()->exec("INSERT INTO t VALUES (2)");
   EXPECT_EQ(s.slot().state, DbSlot::State::kOpen);
   EXPECT_EQ(dump(s, "SELECT v FROM t ORDER BY v"), "i1|\ni2|\n");
   waitSqlDurable();
   runPending();  // the retirer's own callback comes late and must change nothing
   EXPECT_EQ(s.slot().state, DbSlot::State::kOpen);
   EXPECT_EQ(dump(s, "SELECT count(*) FROM t"), "i2|\n");
+  // Retired but not taken yet: the call takes the open database back, with nothing to wait for.
+  shard_->setRetirerPausedForTest(true);
+  uint64_t retired = shard_->stats().retiredDatabases;
+  shard_->retire(s.slot());
+  ASSERT_EQ(s.slot().state, DbSlot::State::kRetiring);
+  s.sql()->exec("INSERT INTO t VALUES (3)");
+  EXPECT_EQ(s.slot().state, DbSlot::State::kOpen);
+  EXPECT_EQ(shard_->retirerQueuedJobsForTest(), 0u);
+  shard_->setRetirerPausedForTest(false);
+  waitSqlDurable();
+  runPending();
+  EXPECT_EQ(shard_->stats().retiredDatabases, retired);
+  EXPECT_EQ(dump(s, "SELECT v FROM t ORDER BY v"), "i1|\ni2|\ni3|\n");
+  openShard();
+  EXPECT_EQ(dump(sqlStore(), "SELECT count(*) FROM t"), "i3|\n");
 }
 
 TEST_F(SqlStoreTest, DeleteAllDropsEveryTableAndKey) {
