@@ -5,6 +5,7 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <sys/resource.h>
 
 #include <condition_variable>
 #include <mutex>
@@ -48,6 +49,21 @@ Response errorResponse(std::exception_ptr error) {
 
 }  // namespace
 
+namespace {
+// Every connection (a WebSocket may stay open for days) and every open object database (two
+// files) is a descriptor: the soft limit, often 1,024, is raised to the hard one, as servers do.
+void raiseOpenFileLimit() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= limit.rlim_max) return;
+  rlim_t before = limit.rlim_cur;
+  limit.rlim_cur = limit.rlim_max;
+  if (::setrlimit(RLIMIT_NOFILE, &limit) == 0) {
+    base::logInfo("server", "open file limit raised from " + std::to_string(before) + " to " +
+                                 std::to_string(limit.rlim_cur));
+  }
+}
+}  // namespace
+
 class Server::Impl {
  public:
   explicit Impl(ServerOptions options) : options_(std::move(options)) {}
@@ -62,6 +78,7 @@ class Server::Impl {
   Status start() {
     if (!worker_) return Status::invalidArgument("no Worker was set (Server::setWorker)");
     if (started_) return Status::invalidArgument("the server was already started");
+    raiseOpenFileLimit();
     Result<std::unique_ptr<server::DataDir>> dir = server::DataDir::open(options_.dataDir);
     if (!dir) return dir.status();
     dataDir_ = std::move(dir).value();

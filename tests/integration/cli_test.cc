@@ -1,7 +1,13 @@
-// Tests for the `duro` command line: help, version, and clear errors (exit 2) for bad usage.
+// Tests for the `duro` command line: help, version, clear errors (exit 2) for bad usage, and the
+// open-file limit it runs with.
 #include <gtest/gtest.h>
 
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <csignal>
 #include <fstream>
+#include <sstream>
 
 #include "harness.h"
 
@@ -54,6 +60,34 @@ TEST(Cli, ServeFailsClearlyWhenTheAddressIsTaken) {
       DURO_BINARY, {"serve", "--listen", "127.0.0.1:" + std::to_string(port), "--data", b.path()});
   EXPECT_EQ(code, 1);
   EXPECT_NE(out.find("cannot listen"), std::string::npos) << out;
+}
+
+// The soft limit on open files (often 1,024) is raised to the hard limit: WebSockets and object
+// databases each hold descriptors.
+TEST(Cli, TheOpenFileLimitIsRaisedToTheHardLimit) {
+  rlimit limit{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &limit), 0);
+  // Started with a soft limit under the hard one (256, or half of a lower hard limit).
+  const rlim_t lowered = limit.rlim_max == RLIM_INFINITY ? 256 : std::min<rlim_t>(256, limit.rlim_max / 2);
+  TempDir data;
+  const std::string command = "ulimit -Sn " + std::to_string(lowered) + " && exec " +
+                              std::string(DURO_BINARY) +
+                              " serve --listen 127.0.0.1:0 --data " + data.path();
+  ServerProcess server("/bin/sh", {"-c", command});
+  ASSERT_NE(server.waitForPort(), 0) << server.log();
+  std::ifstream limits("/proc/" + std::to_string(server.pid()) + "/limits");
+  std::string line;
+  std::string soft;
+  while (std::getline(limits, line)) {
+    if (line.rfind("Max open files", 0) != 0) continue;
+    std::istringstream fields(line.substr(std::string("Max open files").size()));
+    fields >> soft;
+  }
+  const std::string hard =
+      limit.rlim_max == RLIM_INFINITY ? "unlimited" : std::to_string(limit.rlim_max);
+  EXPECT_EQ(soft, hard);
+  server.sendSignal(SIGTERM);
+  EXPECT_EQ(server.waitForExit(), 0) << server.log();
 }
 
 TEST(Cli, AnUnusableDataDirIsAClearStartupError) {
