@@ -298,6 +298,19 @@ TEST_F(SqlStoreTest, DeleteAllDropsEveryTableAndKey) {
   EXPECT_EQ(dump(sqlStore(), "SELECT name FROM sqlite_schema"), "");
 }
 
+TEST_F(SqlStoreTest, MalformedScriptsAreErrors) {
+  SqlStorage& sql = *sqlStore().sql();
+  for (std::string query : {std::string(""), std::string("  ;  "), std::string("SELECT 1; -- trailing"),
+                            std::string("SELECT 1\0 SELECT 2", 19), std::string("\0", 1)}) {
+    EXPECT_EQ(errorOf([&] { sql.exec(query); }), "SQL code did not contain a statement.") << query;
+  }
+  EXPECT_EQ(errorOf([&] { sql.exec("SELECT ?; SELECT 1", {int64_t{1}}); }),
+            "When executing multiple SQL statements in a single call, only the last statement can "
+            "have parameters.");
+  EXPECT_EQ(errorOf([&] { sql.exec("SELECT ?", {}); }), "Wrong number of parameter bindings for SQL query.");
+  EXPECT_EQ(dump(sqlStore(), "SELECT 1 ; "), "i1|\n");
+}
+
 TEST_F(SqlStoreTest, AlarmsLiveInTheObjectsOwnDatabase) {
   ObjectStore& s = sqlStore();
   EXPECT_EQ(await(s.getAlarm()), std::nullopt);

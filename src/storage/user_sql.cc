@@ -520,10 +520,14 @@ Result<SqlResult> UserSql::run(const SqlExecRecord& record, Outcome* outcome) {
       return failure(rc, "cannot prepare the statement");
     }
     std::string_view after = tail ? rest.substr(static_cast<size_t>(tail - rest.data())) : "";
+    const bool progressed = after.size() < rest.size();
     rest = after;
     if (stmt == nullptr) {
-      // Only a ';' or a comment: fine before a statement, an error where one is expected.
-      if (onlyWhitespace(rest)) return Status::invalidArgument("SQL code did not contain a statement.");
+      // Only a ';' or a comment: fine before a statement, an error where one is expected (or
+      // where SQLite read nothing, e.g. at a NUL character).
+      if (onlyWhitespace(rest) || !progressed) {
+        return Status::invalidArgument("SQL code did not contain a statement.");
+      }
       continue;
     }
     const bool last = onlyWhitespace(rest);
