@@ -319,6 +319,7 @@ Status UserSql::attach(sqlite3* db, const SqlLimits& limits) {
   // Foreign keys are enforced unless the code turns them off (as on Cloudflare).
   sqlite3_exec(db, "PRAGMA foreign_keys=ON", nullptr, nullptr, nullptr);
   sqlite3_set_authorizer(db, &authorizerCallback, this);
+  writes_.attach(db);
   // Every 100,000 virtual-machine steps (well under a millisecond), the time is checked.
   sqlite3_progress_handler(db, 100000, &progressCallback, this);
   int flags = SQLITE_UTF8;
@@ -401,6 +402,7 @@ int UserSql::authorize(int action, const char* a, const char* b, const char* dbN
     case SQLITE_ALTER_TABLE:
       // The new name of a RENAME is not given here: run() checks it afterwards.
       altersTable_ = true;
+      writes_.schemaChanged();
       return reservedName(b) ? SQLITE_DENY : SQLITE_OK;
     case SQLITE_READ:
       if (reservedName(a)) return SQLITE_DENY;
@@ -408,16 +410,23 @@ int UserSql::authorize(int action, const char* a, const char* b, const char* dbN
       return SQLITE_OK;
     case SQLITE_CREATE_INDEX:
     case SQLITE_DROP_INDEX:
+      writes_.schemaChanged();
+      return reservedName(a) || reservedName(b) ? SQLITE_DENY : SQLITE_OK;
     case SQLITE_CREATE_TRIGGER:
     case SQLITE_DROP_TRIGGER:
       return reservedName(a) || reservedName(b) ? SQLITE_DENY : SQLITE_OK;
-    case SQLITE_CREATE_TABLE:
+    case SQLITE_UPDATE:
+      if (reservedName(a)) return SQLITE_DENY;
+      writes_.setColumn(a, b);
+      return SQLITE_OK;
     case SQLITE_DROP_TABLE:
+      writes_.schemaChanged();
+      return reservedName(a) ? SQLITE_DENY : SQLITE_OK;
+    case SQLITE_CREATE_TABLE:
     case SQLITE_CREATE_VIEW:
     case SQLITE_DROP_VIEW:
     case SQLITE_DELETE:
     case SQLITE_INSERT:
-    case SQLITE_UPDATE:
     case SQLITE_ANALYZE:
     case SQLITE_REINDEX:
       return reservedName(a) ? SQLITE_DENY : SQLITE_OK;
@@ -514,6 +523,7 @@ Result<SqlResult> UserSql::run(const SqlExecRecord& record, Outcome* outcome) {
     const char* tail = nullptr;
     readsTable_ = false;
     altersTable_ = false;
+    writes_.clearSetColumns();
     int rc = sqlite3_prepare_v3(db_, rest.data(), static_cast<int>(rest.size()), 0, &stmt, &tail);
     if (rc != SQLITE_OK) {
       sqlite3_finalize(stmt);
@@ -581,6 +591,7 @@ Result<SqlResult> UserSql::run(const SqlExecRecord& record, Outcome* outcome) {
     }
     const int64_t reservedBefore = altersTable_ ? reservedSchemaEntries() : 0;
     sqlite3_int64 changesBefore = sqlite3_total_changes64(db_);
+    writes_.beginStatement();
     uint64_t returned = 0;
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
       ++returned;
@@ -606,7 +617,16 @@ Result<SqlResult> UserSql::run(const SqlExecRecord& record, Outcome* outcome) {
         }
       }
     }
+    // The error first: the statements below (index lists) would replace SQLite's message.
+    Status stepFailure = rc == SQLITE_DONE ? Status::ok() : failure(rc, "cannot run the statement");
     uint64_t changed = static_cast<uint64_t>(sqlite3_total_changes64(db_) - changesBefore);
+    uint64_t written;
+    {
+      // Reads the index lists of the tables written: duro's own statements, not the user's.
+      bool wasActive = std::exchange(active_, false);
+      written = writes_.endStatement(changed);
+      active_ = wasActive;
+    }
     // Rows read, approximately (workerd counts every row its patched SQLite visits; stock SQLite
     // tells only full-scan steps): for a statement that reads a table, the most of the rows it
     // returned, scanned or changed.
@@ -616,7 +636,7 @@ Result<SqlResult> UserSql::run(const SqlExecRecord& record, Outcome* outcome) {
     if (scanned > 0) ++scanned;
     if (last) result.rowsRead = 0, result.rowsWritten = 0;
     if (readsTable_) result.rowsRead += std::max({returned, scanned, changed});
-    result.rowsWritten += changed;
+    result.rowsWritten += written;
     if (rc == SQLITE_DONE && altersTable_ && reservedSchemaEntries() > reservedBefore) {
       // ALTER TABLE ... RENAME TO a reserved name: refused like any other use of one.
       sqlite3_finalize(stmt);
@@ -625,7 +645,7 @@ Result<SqlResult> UserSql::run(const SqlExecRecord& record, Outcome* outcome) {
       return Status::invalidArgument("not authorized: SQLITE_AUTH");
     }
     if (rc != SQLITE_DONE) {
-      Status failed = failure(rc, "cannot run the statement");
+      Status failed = std::move(stepFailure);
       sqlite3_finalize(stmt);
       if (writes && sqlite3_get_autocommit(db_) == 0) {
         internalStep(rollbackTo_, "ROLLBACK TO duro_statement");

@@ -19,6 +19,7 @@
 
 #include "duro/sql.h"
 #include "duro/status.h"
+#include "storage/sql_write_counter.h"
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -92,6 +93,7 @@ class UserSql {
   std::string denial_;  // why the authorizer refused the last statement
   uint64_t rng_ = 0;
   std::chrono::steady_clock::time_point deadline_;
+  SqlWriteCounter writes_;
   bool readsTable_ = false;   // the statement being prepared reads a user table
   bool altersTable_ = false;  // ... is an ALTER TABLE
   sqlite3_stmt* savepoint_ = nullptr;
