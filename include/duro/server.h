@@ -50,6 +50,9 @@ struct ServerOptions {
   size_t maxOpenDatabasesPerShard = 512;
   // SQLite-backed objects: the most storage one object may use (SQLITE_FULL beyond).
   uint64_t maxSqlDatabaseBytes = 10ull << 30;
+  // One sql.exec() may run this long (an endless recursive query), then fails with
+  // SQLITE_INTERRUPT; `duro serve` sets it to the project's cpu_limit_ms.
+  std::chrono::milliseconds maxSqlExecTime{30000};
   // On SIGTERM/SIGINT, in-flight requests get this long to finish before the server exits anyway.
   std::chrono::milliseconds shutdownTimeout{30000};
   // Behaviour that Cloudflare ties to a compatibility date (YYYY-MM-DD). From 2026-02-24,

@@ -69,6 +69,7 @@ Status ServeFlags::toOptions(ServerOptions& options) const {
   options.cacheBytesPerShard = static_cast<size_t>(cacheBytes);
   options.maxOpenDatabasesPerShard = static_cast<size_t>(maxOpenDatabases);
   options.maxSqlDatabaseBytes = static_cast<uint64_t>(maxDatabaseBytes);
+  options.maxSqlExecTime = std::chrono::milliseconds(sqlExecMs);
   if (compatibilityDate.size() != 10 || compatibilityDate[4] != '-' || compatibilityDate[7] != '-') {
     return Status::invalidArgument("--compatibility-date must be YYYY-MM-DD, got \"" +
                                    compatibilityDate + "\"");
@@ -99,6 +100,8 @@ void ServeFlags::applyProjectDefaults(const CLI::App& app, const config::WorkerC
   if (d.maxOpenDatabases && !given("--max-open-databases")) {
     maxOpenDatabases = static_cast<int64_t>(*d.maxOpenDatabases);
   }
+  // A query runs on the JavaScript's time: it gets the same limit.
+  if (d.cpuLimitMs) sqlExecMs = *d.cpuLimitMs;
   if (d.maxDatabaseBytes && !given("--max-database-bytes")) {
     maxDatabaseBytes = static_cast<int64_t>(*d.maxDatabaseBytes);
   }

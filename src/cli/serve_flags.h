@@ -23,6 +23,7 @@ struct ServeFlags {
   int64_t shutdownTimeoutMs = 30000;
   int64_t cacheBytes = 32 << 20;
   int64_t maxDatabaseBytes = int64_t{10} << 30;
+  int64_t sqlExecMs = 30000;  // the project's cpu_limit_ms (no flag of its own)
   int64_t maxOpenDatabases = 512;
   std::string logLevel = "info";
   std::string compatibilityDate = "2026-11-01";

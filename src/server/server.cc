@@ -98,6 +98,7 @@ class Server::Impl {
     ro.storage.maxOpenDatabases = options_.maxOpenDatabasesPerShard;
     ro.storage.deleteAllDeletesAlarm = options_.compatibilityDate >= "2026-02-24";
     ro.storage.sqlLimits.maxDatabaseBytes = options_.maxSqlDatabaseBytes;
+    ro.storage.sqlLimits.maxExecMs = options_.maxSqlExecTime.count();
     runtime_ = std::make_unique<runtime::Runtime>(ro, env_);
 
     for (auto& [binding, factory, backend] : classes_) {

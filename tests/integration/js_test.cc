@@ -364,6 +364,22 @@ TEST_F(JsCpuLimitTest, ALoopingObjectIsStoppedWhileOthersKeepAnswering) {
   EXPECT_TRUE(contains(server_->log(), "Worker exceeded CPU time limit.")) << server_->log();
 }
 
+TEST_F(JsCpuLimitTest, AnEndlessQueryIsStoppedAndTheObjectKeepsItsData) {
+  HttpConnection conn(port_);
+  EXPECT_EQ(conn.get("/s/q/count").body, "rows 1");
+  Timed endless = timedGet(conn, "/s/q/sql-loop");
+  // Stopped by the time limit (the query's interrupt or the CPU limit, whichever the object sees
+  // first), long before the client gives up; the shard went on serving.
+  EXPECT_EQ(endless.result.status, 500) << endless.result.body;
+  EXPECT_TRUE(contains(endless.result.body, "SQLITE_INTERRUPT") ||
+              contains(endless.result.body, "exceeded CPU time limit"))
+      << endless.result.body;
+  EXPECT_GE(endless.elapsed, 200ms);
+  EXPECT_LT(endless.elapsed, 5s);
+  EXPECT_EQ(conn.get("/s/q/count").body, "rows 2");
+  EXPECT_EQ(conn.get("/ping").body, "pong");
+}
+
 TEST_F(JsCpuLimitTest, ALoopAfterAnAwaitIsStoppedToo) {
   HttpConnection conn(port_);
   EXPECT_EQ(conn.get("/o/later/count").body, "hits 1 stored 1");
