@@ -16,6 +16,12 @@ Status checkKey(const KvLimits& limits, std::string_view key) {
 
 Status checkValue(const KvLimits& limits, std::string_view key, std::string_view value) {
   if (Status s = checkKey(limits, key); !s) return s;
+  if (limits.maxKeyPlusValueBytes != 0 && key.size() + value.size() > limits.maxKeyPlusValueBytes) {
+    return Status::limitExceeded("Key and value combined cannot be larger than " +
+                                 std::to_string(limits.maxKeyPlusValueBytes) + " bytes. A key and "
+                                 "value of size " + std::to_string(key.size() + value.size()) +
+                                 " were provided.");
+  }
   if (value.size() > limits.maxValueBytes) {
     return Status::limitExceeded("Values cannot be larger than " +
                                  std::to_string(limits.maxValueBytes) + " bytes. A value of size " +

@@ -15,6 +15,10 @@ struct KvLimits {
   size_t maxKeyBytes = StorageOps::kMaxKeyBytes;
   size_t maxValueBytes = StorageOps::kMaxValueBytes;  // KV-backed classes
   size_t maxBatchKeys = StorageOps::kMaxBatchKeys;
+  // SQLite-backed classes: key and value together (0: no such limit). Cloudflare documents 2 MB;
+  // it is a little under 2,000,000 here so that the row, with SQLite's record header, stays within
+  // the 2,000,000-byte row limit of the SQL API.
+  size_t maxKeyPlusValueBytes = 0;
 };
 
 Status checkKey(const KvLimits& limits, std::string_view key);

@@ -41,7 +41,8 @@ struct ShardStorageOptions {
   int walPagesBeforeCheckpoint = 1000;
   KvLimits limits;
   // SQLite-backed objects: their KV limits (a value may be up to 2 MB) and their SQL limits.
-  KvLimits sqliteKvLimits{StorageOps::kMaxKeyBytes, 2'000'000, StorageOps::kMaxBatchKeys};
+  KvLimits sqliteKvLimits{StorageOps::kMaxKeyBytes, 2'000'000, StorageOps::kMaxBatchKeys,
+                          2'000'000 - 64};
   SqlLimits sqlLimits;
   // deleteAll() also deletes the alarm (Cloudflare: compatibility date 2026-02-24 or later).
   bool deleteAllDeletesAlarm = true;

@@ -228,6 +228,18 @@ TEST_F(SqlStoreTest, RowsOverTwoMillionBytesAreRefusedAndChangeNothing) {
   EXPECT_EQ(dump(s, "SELECT length(v) FROM t"), "i1999900|\n");
 }
 
+TEST_F(SqlStoreTest, KvKeyAndValueTogetherStayUnderTwoMegabytes) {
+  ObjectStore& s = sqlStore();
+  s.kv()->put("k", std::string(2'000'000 - 64 - 1, 'v'));  // the largest that fits
+  EXPECT_EQ(errorOf([&] { s.kv()->put("kk", std::string(2'000'000 - 64 - 1, 'v')); }),
+            "Key and value combined cannot be larger than 1999936 bytes. A key and value of size "
+            "1999937 were provided.");
+  EXPECT_EQ(s.kv()->get("k")->size(), 2'000'000u - 64 - 1);
+  EXPECT_EQ(s.kv()->get("kk"), std::nullopt);
+  waitSqlDurable();
+  EXPECT_TRUE(hooks_.failures.empty());
+}
+
 TEST_F(SqlStoreTest, ARunawayQueryIsInterruptedAndLosesNothingElse) {
   ShardStorageOptions options;
   options.sqlLimits.maxExecMs = 200;
