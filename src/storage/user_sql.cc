@@ -199,6 +199,46 @@ void concatWsFunction(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
   sqlite3_result_text64(ctx, out.data(), out.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
 }
 
+// Binds `values` to the parameters of `stmt`, in order; SQLITE_OK or the first failure.
+int bindAll(sqlite3_stmt* stmt, const std::vector<SqlValue>& values) {
+  for (size_t i = 0; i < values.size(); ++i) {
+    const int index = static_cast<int>(i) + 1;
+    const SqlValue& v = values[i];
+    int rc = SQLITE_OK;
+    if (std::holds_alternative<std::nullptr_t>(v)) {
+      rc = sqlite3_bind_null(stmt, index);
+    } else if (const auto* n = std::get_if<int64_t>(&v)) {
+      rc = sqlite3_bind_int64(stmt, index, *n);
+    } else if (const auto* d = std::get_if<double>(&v)) {
+      rc = sqlite3_bind_double(stmt, index, *d);
+    } else if (const auto* s = std::get_if<std::string>(&v)) {
+      rc = sqlite3_bind_text64(stmt, index, s->data(), s->size(), SQLITE_STATIC, SQLITE_UTF8);
+    } else if (const auto* b = std::get_if<SqlBlob>(&v)) {
+      rc = sqlite3_bind_blob64(stmt, index, b->bytes.data(), b->bytes.size(), SQLITE_STATIC);
+    }
+    if (rc != SQLITE_OK) return rc;
+  }
+  return SQLITE_OK;
+}
+
+// Column `c` of the current row of `stmt`.
+SqlValue columnValue(sqlite3_stmt* stmt, int c) {
+  switch (sqlite3_column_type(stmt, c)) {
+    case SQLITE_INTEGER: return static_cast<int64_t>(sqlite3_column_int64(stmt, c));
+    case SQLITE_FLOAT: return sqlite3_column_double(stmt, c);
+    case SQLITE_TEXT: {
+      const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, c));
+      return std::string(text, static_cast<size_t>(sqlite3_column_bytes(stmt, c)));
+    }
+    case SQLITE_BLOB: {
+      const auto* data = static_cast<const char*>(sqlite3_column_blob(stmt, c));
+      size_t size = static_cast<size_t>(sqlite3_column_bytes(stmt, c));
+      return SqlBlob{data ? std::string(data, size) : std::string()};
+    }
+    default: return nullptr;
+  }
+}
+
 // ---- the log encoding of an exec --------------------------------------------------------------
 
 void putU64(std::string& out, uint64_t v) {
@@ -553,24 +593,9 @@ Result<SqlResult> UserSql::run(const SqlExecRecord& record, Outcome* outcome) {
       return Status::invalidArgument("Wrong number of parameter bindings for SQL query.");
     }
     if (last) {
-      for (int i = 0; i < params; ++i) {
-        const SqlValue& v = record.bindings[static_cast<size_t>(i)];
-        int brc = SQLITE_OK;
-        if (std::holds_alternative<std::nullptr_t>(v)) {
-          brc = sqlite3_bind_null(stmt, i + 1);
-        } else if (const auto* n = std::get_if<int64_t>(&v)) {
-          brc = sqlite3_bind_int64(stmt, i + 1, *n);
-        } else if (const auto* d = std::get_if<double>(&v)) {
-          brc = sqlite3_bind_double(stmt, i + 1, *d);
-        } else if (const auto* s = std::get_if<std::string>(&v)) {
-          brc = sqlite3_bind_text64(stmt, i + 1, s->data(), s->size(), SQLITE_STATIC, SQLITE_UTF8);
-        } else if (const auto* b = std::get_if<SqlBlob>(&v)) {
-          brc = sqlite3_bind_blob64(stmt, i + 1, b->bytes.data(), b->bytes.size(), SQLITE_STATIC);
-        }
-        if (brc != SQLITE_OK) {
-          sqlite3_finalize(stmt);
-          return failure(brc, "cannot bind a parameter");
-        }
+      if (int brc = bindAll(stmt, record.bindings); brc != SQLITE_OK) {
+        sqlite3_finalize(stmt);
+        return failure(brc, "cannot bind a parameter");
       }
     }
     // A statement that writes runs inside a savepoint, so that if it fails it leaves nothing
@@ -598,24 +623,7 @@ Result<SqlResult> UserSql::run(const SqlExecRecord& record, Outcome* outcome) {
       if (!last) continue;
       std::vector<SqlValue>& row = result.rows.emplace_back();
       row.reserve(static_cast<size_t>(columns));
-      for (int c = 0; c < columns; ++c) {
-        switch (sqlite3_column_type(stmt, c)) {
-          case SQLITE_INTEGER: row.emplace_back(static_cast<int64_t>(sqlite3_column_int64(stmt, c))); break;
-          case SQLITE_FLOAT: row.emplace_back(sqlite3_column_double(stmt, c)); break;
-          case SQLITE_TEXT: {
-            const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, c));
-            row.emplace_back(std::string(text, static_cast<size_t>(sqlite3_column_bytes(stmt, c))));
-            break;
-          }
-          case SQLITE_BLOB: {
-            const auto* data = static_cast<const char*>(sqlite3_column_blob(stmt, c));
-            size_t size = static_cast<size_t>(sqlite3_column_bytes(stmt, c));
-            row.emplace_back(SqlBlob{data ? std::string(data, size) : std::string()});
-            break;
-          }
-          default: row.emplace_back(nullptr);
-        }
-      }
+      for (int c = 0; c < columns; ++c) row.push_back(columnValue(stmt, c));
     }
     // The error first: the statements below (index lists) would replace SQLite's message.
     Status stepFailure = rc == SQLITE_DONE ? Status::ok() : failure(rc, "cannot run the statement");
