@@ -509,18 +509,17 @@ Task<void> ObjectStore::transaction(std::function<Task<void>(StorageTransaction&
   TransactionImpl txn(*this);
   if (sqlBacked_) {
     // A savepoint, so that SQL run inside the callback is undone with it.
-    size_t mark = pending_.size();
     int depth = beginNested();
     bool threw = false;
     try {
       co_await keepFn(txn);
     } catch (...) {
       threw = true;
-      endNested(depth, mark, /*commit=*/false);
+      endNested(depth, /*commit=*/false);
       throw;
     }
     if (!threw && txn.rolledBack()) {
-      endNested(depth, mark, /*commit=*/false);
+      endNested(depth, /*commit=*/false);
       co_return;
     }
     std::vector<KvOp> ops = txn.takeOps();
@@ -532,11 +531,11 @@ Task<void> ObjectStore::transaction(std::function<Task<void>(StorageTransaction&
               {});
       }
     } catch (...) {
-      endNested(depth, mark, /*commit=*/false);
+      endNested(depth, /*commit=*/false);
       throw;
     }
     if (!ops.empty()) markWritten({});
-    endNested(depth, mark, /*commit=*/true);
+    endNested(depth, /*commit=*/true);
     co_return;
   }
   co_await keepFn(txn);
@@ -692,7 +691,6 @@ void ObjectStore::dropCache() {
 
 void ObjectStore::discardVolatileState() {
   if (sqlBacked_ && slot_->state == DbSlot::State::kOpen) slot_->db->rollbackTurn();
-  nestedDepth_ = 0;
   nestedMarks_.clear();
   flushDeferred_ = false;
   dropCache();
@@ -779,7 +777,7 @@ void ObjectStore::applyNow(const KvOp& op) {
 }
 
 void ObjectStore::restoreTurn(SqliteDb& db) {
-  if (pending_.empty() && nestedDepth_ == 0) return;  // nothing was lost
+  if (pending_.empty() && nestedMarks_.empty()) return;  // nothing was lost
   Status status = db.beginTurn();
   size_t nested = 0;
   for (size_t i = 0; status.isOk() && i <= pending_.size(); ++i) {
@@ -842,17 +840,16 @@ StorageEntries ObjectStore::listNow(const StorageListOptions& options) {
 
 int ObjectStore::beginNested() {
   throwIfShardFailed();
-  int depth = nestedDepth_ + 1;
+  int depth = static_cast<int>(nestedMarks_.size()) + 1;
   throwIfError(sqlDatabase(/*create=*/true)->savepoint(depth));
-  nestedDepth_ = depth;
   nestedMarks_.push_back(pending_.size());
   return depth;
 }
 
-void ObjectStore::endNested(int depth, size_t pendingMark, bool commit) {
-  if (nestedDepth_ != depth) return;  // the object was reset meanwhile
-  nestedDepth_ = depth - 1;
-  nestedMarks_.resize(static_cast<size_t>(nestedDepth_));
+void ObjectStore::endNested(int depth, bool commit) {
+  if (nestedMarks_.size() != static_cast<size_t>(depth)) return;  // the object was reset meanwhile
+  const size_t pendingMark = nestedMarks_.back();
+  nestedMarks_.pop_back();
   SqliteDb* db = slot_->state == DbSlot::State::kOpen ? slot_->db.get() : nullptr;
   Status status = db == nullptr ? Status::internal("the object's database closed in a transaction")
                   : commit      ? db->releaseSavepoint(depth)
@@ -868,9 +865,11 @@ void ObjectStore::endNested(int depth, size_t pendingMark, bool commit) {
     hooks_.storageFailed(status);
     return;
   }
-  if (nestedDepth_ == 0 && std::exchange(flushDeferred_, false)) shard_.markDirty(*this);
-  // A write number taken inside the undone part still needs its (possibly empty) commit.
-  if (nestedDepth_ == 0 && pendingWriteNumber_ != 0) shard_.markDirty(*this);
+  // The outermost end: a flush deferred meanwhile happens now. (A write number taken inside an
+  // undone part still needs its, possibly empty, commit.)
+  if (nestedMarks_.empty() && (std::exchange(flushDeferred_, false) || pendingWriteNumber_ != 0)) {
+    shard_.markDirty(*this);
+  }
 }
 
 void ObjectStore::transactionSync(const std::function<void()>& fn) {
@@ -879,20 +878,19 @@ void ObjectStore::transactionSync(const std::function<void()>& fn) {
     fn();
     return;
   }
-  size_t mark = pending_.size();
   int depth = beginNested();
   try {
     fn();
   } catch (...) {
-    endNested(depth, mark, /*commit=*/false);
+    endNested(depth, /*commit=*/false);
     throw;
   }
-  endNested(depth, mark, /*commit=*/true);
+  endNested(depth, /*commit=*/true);
 }
 
 bool ObjectStore::flushSqlInto(std::string& log, std::vector<CommitNotice>& notify) {
   if (pending_.empty() && pendingWriteNumber_ == 0) return true;
-  if (nestedDepth_ > 0) {
+  if (!nestedMarks_.empty()) {
     // A transaction is open across a suspension: its end commits the turn.
     flushDeferred_ = true;
     return true;

@@ -161,9 +161,10 @@ class ObjectStore final : public Storage {
   // the turn's writes again, savepoints included (replay is exact, see user_sql.h). Resets the
   // object if that fails.
   void restoreTurn(SqliteDb& db);
-  // Opens a nested transaction; the matching end commits it into the turn or undoes it.
+  // Opens a nested transaction (returns its depth); the matching end commits it into the turn or
+  // undoes it.
   int beginNested();
-  void endNested(int depth, size_t pendingMark, bool commit);
+  void endNested(int depth, bool commit);
   bool flushSqlInto(std::string& log, std::vector<struct CommitNotice>& notify);
 
   ShardStorage& shard_;
@@ -184,8 +185,8 @@ class ObjectStore final : public Storage {
   bool inAlarmHandler_ = false;
   bool alarmChangedInHandler_ = false;
   const bool sqlBacked_;
-  int nestedDepth_ = 0;        // open transactionSync/transaction savepoints
-  std::vector<size_t> nestedMarks_;  // pending_.size() when each of them was opened
+  // One entry per open transactionSync/transaction savepoint: pending_.size() when it opened.
+  std::vector<size_t> nestedMarks_;
   bool flushDeferred_ = false; // a flush came while a savepoint was open
   std::unique_ptr<SqlApi> sqlApi_;
   std::unique_ptr<SyncKvApi> kvApi_;

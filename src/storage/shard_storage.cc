@@ -210,9 +210,7 @@ Result<SqliteDb*> ShardStorage::database(const std::shared_ptr<DbSlot>& slotPtr,
     return opened.status();
   }
   slot.db = std::move(opened).value();
-  slot.state = DbSlot::State::kOpen;
-  slot.lruPosition = openLru_.insert(openLru_.end(), &slot);
-  openCount_.store(openLru_.size(), std::memory_order_relaxed);
+  enterLru(slot);
   // Keep the slot alive while open or retiring, even if its object goes away.
   slots_[slot.path.string()] = slotPtr;
   // Close the least recently used beyond the budget, skipping any in the middle of a SQLite-backed
@@ -226,6 +224,25 @@ Result<SqliteDb*> ShardStorage::database(const std::shared_ptr<DbSlot>& slotPtr,
   return slot.db.get();
 }
 
+void ShardStorage::enterLru(DbSlot& slot) {
+  slot.state = DbSlot::State::kOpen;
+  slot.lruPosition = openLru_.insert(openLru_.end(), &slot);
+  openCount_.store(openLru_.size(), std::memory_order_relaxed);
+}
+
+void ShardStorage::resumeWaiters(DbSlot& slot, bool later) {
+  std::vector<std::coroutine_handle<>> waiters = std::exchange(slot.waiters, {});
+  if (waiters.empty()) return;
+  if (later) {
+    // Inside a synchronous storage call: other code must not run on this stack.
+    loop_.post([waiters = std::move(waiters)] {
+      for (auto h : waiters) h.resume();
+    });
+    return;
+  }
+  for (auto h : waiters) h.resume();
+}
+
 Result<SqliteDb*> ShardStorage::databaseNow(const std::shared_ptr<DbSlot>& slot, bool create) {
   if (slot->state == DbSlot::State::kRetiring && slot->retirement) {
     std::shared_ptr<RetireTicket> ticket = slot->retirement;
@@ -234,14 +251,8 @@ Result<SqliteDb*> ShardStorage::databaseNow(const std::shared_ptr<DbSlot>& slot,
       ticket->handled = true;
       slot->retirement.reset();
       slot->db = std::move(db);
-      slot->state = DbSlot::State::kOpen;
-      slot->lruPosition = openLru_.insert(openLru_.end(), slot.get());
-      openCount_.store(openLru_.size(), std::memory_order_relaxed);
-      if (!slot->waiters.empty()) {
-        loop_.post([waiters = std::exchange(slot->waiters, {})] {
-          for (auto h : waiters) h.resume();
-        });
-      }
+      enterLru(*slot);
+      resumeWaiters(*slot, /*later=*/true);
       return slot->db.get();
     }
     Status status = ticket->wait();
@@ -262,18 +273,7 @@ void ShardStorage::finishRetirement(const std::shared_ptr<DbSlot>& keep, const S
   retired_.fetch_add(1, std::memory_order_relaxed);
   keep->state = DbSlot::State::kClosed;
   slots_.erase(keep->path.string());
-  std::vector<std::coroutine_handle<>> waiters = std::move(keep->waiters);
-  keep->waiters.clear();
-  if (resumeLater) {
-    // Called from inside a synchronous storage call: other code must not run on this stack.
-    if (!waiters.empty()) {
-      loop_.post([waiters = std::move(waiters)] {
-        for (auto h : waiters) h.resume();
-      });
-    }
-  } else {
-    for (auto h : waiters) h.resume();
-  }
+  resumeWaiters(*keep, resumeLater);
   // Writes buffered while the database was away can be committed now.
   auto owner = stores_.find(keep->ownerStoreId);
   if (owner != stores_.end() && owner->second->busy()) markDirty(*owner->second);
@@ -346,9 +346,7 @@ void ShardStorage::materialize(ObjectStore& store) {
       keep->state = DbSlot::State::kFailed;
       failedSlots_[keep->path.string()] = keep;
     }
-    std::vector<std::coroutine_handle<>> waiters = std::move(keep->waiters);
-    keep->waiters.clear();
-    for (auto h : waiters) h.resume();
+    resumeWaiters(*keep, /*later=*/false);
     if (owner != stores_.end()) {
       if (status.isOk()) owner->second->materialized();
       if (!status.isOk()) owner->second->discardVolatileState();

@@ -168,6 +168,10 @@ class ShardStorage {
   // The retirer is done with `slot`'s database: it may be opened again. `resumeLater` posts the
   // resumption of its waiters instead of running them here.
   void finishRetirement(const std::shared_ptr<DbSlot>& slot, const Status& status, bool resumeLater);
+  // The slot's database is open: it joins the open-database LRU as the most recent.
+  void enterLru(DbSlot& slot);
+  // Resumes the coroutines waiting for the slot's database, here or (`later`) from the loop.
+  void resumeWaiters(DbSlot& slot, bool later);
   void onGroupDurable(std::vector<CommitNotice> notify, const Status& status);
   std::filesystem::path snapshotPath() const;
   void evictCache();

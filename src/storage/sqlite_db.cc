@@ -44,6 +44,27 @@ std::string_view columnBytes(sqlite3_stmt* stmt, int column) {
 void bindBytes(sqlite3_stmt* stmt, int index, std::string_view bytes) {
   sqlite3_bind_blob(stmt, index, bytes.data(), static_cast<int>(bytes.size()), SQLITE_STATIC);
 }
+
+// Runs a (cached) statement that returns no rows and resets it: whether it completed.
+bool stepDone(sqlite3_stmt* stmt) {
+  int rc = sqlite3_step(stmt);
+  sqlite3_reset(stmt);
+  return rc == SQLITE_DONE;
+}
+
+// Whether the schema has an entry called `name` (nullopt if it cannot be read).
+std::optional<bool> hasSchemaEntry(sqlite3* db, const char* name) {
+  sqlite3_stmt* probe = nullptr;
+  std::optional<bool> found;
+  if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_schema WHERE name=?1", -1, &probe, nullptr) ==
+      SQLITE_OK) {
+    sqlite3_bind_text(probe, 1, name, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(probe);
+    if (rc == SQLITE_ROW || rc == SQLITE_DONE) found = rc == SQLITE_ROW;
+  }
+  sqlite3_finalize(probe);
+  return found;
+}
 }  // namespace
 
 // Process-wide SQLite settings, applied once before SQLite initializes. Without a page-cache
@@ -133,16 +154,8 @@ Result<std::unique_ptr<SqliteDb>> SqliteDb::open(const std::filesystem::path& pa
   // The tables come with the template; loadAppliedSeq creates them if they are missing.
   sqlite3_wal_hook(raw, &SqliteDb::onWalCommit, db.get());
   // The flavor of an existing file is what it was made with: _duro_meta marks key-value ones.
-  sqlite3_stmt* probe = nullptr;
-  bool keyValueTables = false;
-  if (sqlite3_prepare_v2(raw, "SELECT 1 FROM sqlite_schema WHERE name='_duro_meta'", -1, &probe,
-                         nullptr) == SQLITE_OK) {
-    keyValueTables = sqlite3_step(probe) == SQLITE_ROW;
-  }
-  sqlite3_finalize(probe);
-  if (!keyValueTables && flavor == Flavor::kSqlite) {
+  if (!hasSchemaEntry(raw, "_duro_meta").value_or(false) && flavor == Flavor::kSqlite) {
     db->flavor_ = Flavor::kSqlite;
-    db->kvTable_ = "_cf_KV";
   }
   db->kvTableKnown_ = db->flavor_ == Flavor::kKeyValue;
   if (Status s = db->loadAppliedSeq(); !s) return s;
@@ -274,14 +287,9 @@ Result<bool> SqliteDb::kvTable(bool create) {
     kvTableKnown_ = true;
     return true;
   }
-  sqlite3_stmt* probe = nullptr;
-  if (sqlite3_prepare_v2(db_, "SELECT 1 FROM sqlite_schema WHERE name='_cf_KV'", -1, &probe,
-                         nullptr) != SQLITE_OK) {
-    sqlite3_finalize(probe);
-    return error("cannot read the schema of");
-  }
-  kvTableKnown_ = sqlite3_step(probe) == SQLITE_ROW;
-  sqlite3_finalize(probe);
+  std::optional<bool> exists = hasSchemaEntry(db_, "_cf_KV");
+  if (!exists) return error("cannot read the schema of");
+  kvTableKnown_ = *exists;
   return kvTableKnown_;
 }
 
@@ -331,7 +339,8 @@ Status SqliteDb::list(const KeyRange& range,
   Result<bool> table = kvTable(/*create=*/false);
   if (!table) return table.status();
   if (!*table) return Status::ok();
-  std::string sql = std::string("SELECT key, value FROM ") + kvTable_;
+  std::string sql = flavor_ == Flavor::kSqlite ? "SELECT key, value FROM _cf_KV"
+                                               : "SELECT key, value FROM _duro_kv";
   const char* glue = " WHERE ";
   if (range.lower) {
     sql += glue;
@@ -371,11 +380,6 @@ Status SqliteDb::run(const std::string& sql) {
 }
 
 Status SqliteDb::applyOp(const KvOp& op) {
-  auto step = [&](sqlite3_stmt* stmt) {
-    int rc = sqlite3_step(stmt);
-    sqlite3_reset(stmt);
-    return rc == SQLITE_DONE;
-  };
   bool ok = true;
   const bool sqlite = flavor_ == Flavor::kSqlite;
   switch (op.kind) {
@@ -389,7 +393,7 @@ Status SqliteDb::applyOp(const KvOp& op) {
       if (ok) {
         bindBytes(put_, 1, op.key);
         bindBytes(put_, 2, op.value);
-        ok = step(put_);
+        ok = stepDone(put_);
       }
       break;
     case KvOp::Kind::kDelete:
@@ -403,12 +407,12 @@ Status SqliteDb::applyOp(const KvOp& op) {
                .isOk();
       if (ok) {
         bindBytes(delete_, 1, op.key);
-        ok = step(delete_);
+        ok = stepDone(delete_);
       }
       break;
     case KvOp::Kind::kDeleteAll: {
       if (!sqlite) {
-        ok = prepare(&deleteAll_, "DELETE FROM _duro_kv").isOk() && step(deleteAll_);
+        ok = prepare(&deleteAll_, "DELETE FROM _duro_kv").isOk() && stepDone(deleteAll_);
         break;
       }
       // A SQLite-backed object: every table goes, _cf_KV included (Cloudflare: deleteAll deletes
@@ -453,7 +457,7 @@ Status SqliteDb::applyOp(const KvOp& op) {
                .isOk();
       if (ok) {
         sqlite3_bind_int64(setAlarm_, 1, op.alarmMs());
-        ok = step(setAlarm_);
+        ok = stepDone(setAlarm_);
       }
       break;
     case KvOp::Kind::kDeleteAlarm:
@@ -463,7 +467,7 @@ Status SqliteDb::applyOp(const KvOp& op) {
         break;
       }
       ok = prepare(&deleteAlarm_, "DELETE FROM _duro_meta WHERE name='alarm'").isOk() &&
-           step(deleteAlarm_);
+           stepDone(deleteAlarm_);
       break;
     case KvOp::Kind::kSql: {
       // Replay: the exec runs again, exactly as it ran the first time (user_sql.h).
@@ -512,9 +516,7 @@ bool SqliteDb::inTurn() const { return sqlite3_get_autocommit(db_) == 0; }
 Status SqliteDb::beginTurn() {
   if (inTurn()) return Status::ok();
   if (Status s = prepare(&begin_, "BEGIN"); !s) return s;
-  int rc = sqlite3_step(begin_);
-  sqlite3_reset(begin_);
-  if (rc != SQLITE_DONE) return error("cannot begin a transaction in");
+  if (!stepDone(begin_)) return error("cannot begin a transaction in");
   return Status::ok();
 }
 
@@ -534,21 +536,15 @@ Result<SqlResult> SqliteDb::execUserSql(const SqlExecRecord& record, UserSql::Ou
   // inTurn() false and puts the turn's earlier writes back (ObjectStore::restoreTurn).
   if (began && !outcome->wrote && inTurn()) {
     if (Status s = prepare(&commit_, "COMMIT"); !s) return s;
-    sqlite3_step(commit_);
-    sqlite3_reset(commit_);
+    stepDone(commit_);
   }
   return result;
 }
 
 Status SqliteDb::commitTurn(uint64_t seq) {
-  auto step = [&](sqlite3_stmt* stmt) {
-    int rc = sqlite3_step(stmt);
-    sqlite3_reset(stmt);
-    return rc == SQLITE_DONE;
-  };
   if (Status s = beginTurn(); !s) return s;
   bool ok = storeSeq(seq).isOk();
-  if (ok) ok = prepare(&commit_, "COMMIT").isOk() && step(commit_);
+  if (ok) ok = prepare(&commit_, "COMMIT").isOk() && stepDone(commit_);
   if (!ok) {
     Status failure = error("cannot write to");
     rollbackTurn();
@@ -569,18 +565,13 @@ Status SqliteDb::storeSeq(uint64_t seq) {
     return s;
   }
   sqlite3_bind_int64(setSeq_, 1, static_cast<sqlite3_int64>(seq));
-  int rc = sqlite3_step(setSeq_);
-  sqlite3_reset(setSeq_);
-  return rc == SQLITE_DONE ? Status::ok() : error("cannot write to");
+  return stepDone(setSeq_) ? Status::ok() : error("cannot write to");
 }
 
 void SqliteDb::rollbackTurn() {
   kvTableKnown_ = flavor_ == Flavor::kKeyValue;
   if (!inTurn()) return;
-  if (prepare(&rollback_, "ROLLBACK").isOk()) {
-    sqlite3_step(rollback_);
-    sqlite3_reset(rollback_);
-  }
+  if (prepare(&rollback_, "ROLLBACK").isOk()) stepDone(rollback_);
 }
 
 Status SqliteDb::savepoint(int depth) {

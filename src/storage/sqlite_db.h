@@ -136,7 +136,6 @@ class SqliteDb {
   sqlite3_stmt* rollback_ = nullptr;
   std::unique_ptr<UserSql> userSql_;
   Flavor flavor_ = Flavor::kKeyValue;
-  const char* kvTable_ = "_duro_kv";
   bool kvTableKnown_ = false;  // kSqlite: _cf_KV is known to exist (reset when it may be gone)
 };
 
