@@ -91,35 +91,29 @@ bool onlyWhitespace(std::string_view rest) {
                      [](char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; });
 }
 
+// Whether `name` is one of `names`, ignoring ASCII case as SQLite does for identifiers.
+template <size_t N>
+bool listed(const char* name, const char* const (&names)[N]) {
+  return name != nullptr && std::any_of(std::begin(names), std::end(names), [&](const char* n) {
+           return sqlite3_stricmp(name, n) == 0;
+         });
+}
+
 // PRAGMAs user SQL may run (workerd's list): reading the schema, checks, and per-connection
 // behaviour. Everything that changes how the file is stored or reaches outside it (journal_mode,
 // writable_schema, max_page_count, user_version, ...) is refused.
-bool pragmaAllowed(const char* name) {
-  static constexpr std::string_view kAllowed[] = {
-      "table_info",          "table_xinfo",        "table_list",       "index_list",
-      "index_info",          "index_xinfo",        "foreign_key_list", "foreign_key_check",
-      "quick_check",         "page_size",          "data_version",     "optimize",
-      "foreign_keys",        "defer_foreign_keys", "case_sensitive_like",
-      "recursive_triggers",  "ignore_check_constraints", "legacy_alter_table",
-      "reverse_unordered_selects"};
-  if (name == nullptr) return false;
-  std::string lower(name);
-  std::transform(lower.begin(), lower.end(), lower.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return std::find(std::begin(kAllowed), std::end(kAllowed), lower) != std::end(kAllowed);
-}
+constexpr const char* kAllowedPragmas[] = {
+    "table_info",         "table_xinfo",        "table_list",       "index_list",
+    "index_info",         "index_xinfo",        "foreign_key_list", "foreign_key_check",
+    "quick_check",        "page_size",          "data_version",     "optimize",
+    "foreign_keys",       "defer_foreign_keys", "case_sensitive_like",
+    "recursive_triggers", "ignore_check_constraints", "legacy_alter_table",
+    "reverse_unordered_selects"};
 
 // Functions that would tell the code about the host (versions, build options) or act outside SQL.
-bool functionAllowed(const char* name) {
-  static constexpr std::string_view kRefused[] = {
-      "sqlite_version",   "sqlite_source_id", "sqlite_compileoption_used",
-      "sqlite_compileoption_get", "sqlite_log", "unistr", "fts5", "fts3_tokenizer"};
-  if (name == nullptr) return true;
-  std::string lower(name);
-  std::transform(lower.begin(), lower.end(), lower.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return std::find(std::begin(kRefused), std::end(kRefused), lower) == std::end(kRefused);
-}
+constexpr const char* kRefusedFunctions[] = {
+    "sqlite_version",           "sqlite_source_id", "sqlite_compileoption_used",
+    "sqlite_compileoption_get", "sqlite_log",       "unistr", "fts5", "fts3_tokenizer"};
 
 // SQLite's extended result codes by name, for the "(extended: ...)" part of error messages.
 const char* extendedCodeName(int rc) {
@@ -422,9 +416,9 @@ int UserSql::authorize(int action, const char* a, const char* b, const char* dbN
     case SQLITE_DETACH:
       return SQLITE_DENY;
     case SQLITE_PRAGMA:
-      return pragmaAllowed(a) && !reservedName(b) ? SQLITE_OK : SQLITE_DENY;
+      return listed(a, kAllowedPragmas) && !reservedName(b) ? SQLITE_OK : SQLITE_DENY;
     case SQLITE_FUNCTION:
-      return functionAllowed(b) ? SQLITE_OK : SQLITE_DENY;
+      return listed(b, kRefusedFunctions) ? SQLITE_DENY : SQLITE_OK;
     case SQLITE_CREATE_TEMP_INDEX:
     case SQLITE_CREATE_TEMP_TABLE:
     case SQLITE_CREATE_TEMP_TRIGGER:
