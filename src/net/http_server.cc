@@ -420,9 +420,9 @@ class ServerCore : public std::enable_shared_from_this<ServerCore> {
   void openWebSocket(LoopState* ls, tcp::socket socket, std::shared_ptr<WebSocketEndpoint> endpoint,
                      std::string_view key, WebSocketSession::HeaderList headers,
                      std::string_view pending);
-  // Takes the connection's file descriptor out of `socket` (another loop's) and opens the session
-  // on `ls`'s thread.
-  void moveWebSocket(LoopState* ls, tcp::socket& socket,
+  // Takes the connection's file descriptor out of `socket` (the loop `current`'s) and opens the
+  // session on `ls`'s thread (or on `current`, if the descriptor cannot be taken out).
+  void moveWebSocket(LoopState* ls, LoopState* current, tcp::socket& socket,
                      std::shared_ptr<WebSocketEndpoint> endpoint, std::string key,
                      WebSocketSession::HeaderList headers, std::string pending);
 
@@ -591,17 +591,12 @@ class Connection final : public std::enable_shared_from_this<Connection> {
   void processInput() {
     phase_ = Phase::kIdle;
     while (true) {
-      if (upgrade_) {
+      // The last response leaves first; then the connection is handed over or closed.
+      if (upgrade_ || closeAfterWrite_) {
         if (!out_.empty() || !outBody_.empty()) {
           doWrite();
-        } else {
+        } else if (upgrade_) {
           startWebSocket();
-        }
-        return;
-      }
-      if (closeAfterWrite_) {
-        if (!out_.empty() || !outBody_.empty()) {
-          doWrite();
         } else {
           lingerClose();
         }
@@ -754,14 +749,12 @@ class Connection final : public std::enable_shared_from_this<Connection> {
     unregister();
     auto pending = readBuf_.data();
     std::string_view pendingBytes(static_cast<const char*>(pending.data()), pending.size());
-    LoopState* target = upgrade.endpoint
-                            ? core_->webSocketLoopFor(*upgrade.endpoint, &loopState_)
-                            : &loopState_;
+    LoopState* target = core_->webSocketLoopFor(*upgrade.endpoint, &loopState_);
     if (target == &loopState_) {
       core_->openWebSocket(target, std::move(socket_), std::move(upgrade.endpoint),
                            reqWebSocketKey_, std::move(upgrade.headers), pendingBytes);
     } else {
-      core_->moveWebSocket(target, socket_, std::move(upgrade.endpoint),
+      core_->moveWebSocket(target, &loopState_, socket_, std::move(upgrade.endpoint),
                            std::move(reqWebSocketKey_), std::move(upgrade.headers),
                            std::string(pendingBytes));
     }
@@ -1228,7 +1221,7 @@ struct MovingWebSocket {
 };
 }  // namespace
 
-void ServerCore::moveWebSocket(LoopState* ls, tcp::socket& socket,
+void ServerCore::moveWebSocket(LoopState* ls, LoopState* current, tcp::socket& socket,
                                std::shared_ptr<WebSocketEndpoint> endpoint, std::string key,
                                WebSocketSession::HeaderList headers, std::string pending) {
   MovingWebSocket moving;
@@ -1243,12 +1236,8 @@ void ServerCore::moveWebSocket(LoopState* ls, tcp::socket& socket,
   if (ec || moving.fd < 0) {
     // Stay here after all (the socket is still ours).
     moving.fd = -1;
-    LoopState* here = nullptr;
-    for (auto& candidate : loops_) {
-      if (candidate->loop->isCurrent()) here = candidate.get();
-    }
-    if (here != nullptr && socket.is_open()) {
-      openWebSocket(here, std::move(socket), std::move(moving.endpoint), moving.key,
+    if (socket.is_open()) {
+      openWebSocket(current, std::move(socket), std::move(moving.endpoint), moving.key,
                     std::move(moving.headers), moving.pending);
       return;
     }

@@ -2,6 +2,7 @@
 // private io_context, driven one operation at a time with run_one_until() for timeouts.
 #include "net/test_websocket_client.h"
 
+#include <algorithm>
 #include <utility>
 
 #include <boost/asio/connect.hpp>

@@ -89,7 +89,6 @@
 #include <cassert>
 #include <exception>
 #include <mutex>
-#include <optional>
 #include <span>
 #include <utility>
 
@@ -99,6 +98,7 @@
 #include <boost/beast/websocket/detail/hybi13.hpp>
 
 #include "base/log.h"
+#include "duro/http.h"
 #include "net/websocket_frame.h"
 
 namespace duro::net::detail {
@@ -191,18 +191,6 @@ class ScratchBuffer {
 
 // Codes an endpoint may put in a close frame; 0 and 1005 mean a frame without a code.
 bool isSendableCloseCode(int code) { return code == 0 || code == 1005 || isValidCloseCode(code); }
-
-bool equalsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    char x = a[i];
-    char y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
-}
 
 }  // namespace
 
@@ -545,11 +533,17 @@ class Session final : public WebSocketSession, public std::enable_shared_from_th
     }
   }
 
-  // Both close frames were exchanged.
-  void endClean() {
+  // Sends FIN (once): nothing more will be written.
+  void shutdownSend() {
+    if (halfClosed_) return;
     error_code ignored;
     socket_.shutdown(tcp::socket::shutdown_send, ignored);
     halfClosed_ = true;
+  }
+
+  // Both close frames were exchanged.
+  void endClean() {
+    shutdownSend();  // the client sees the end before the endpoint's close handler runs
     PeerClose peer = *peerClose_;
     report(peer.code, std::move(peer.reason), true);
     halfCloseAndLinger();
@@ -577,11 +571,7 @@ class Session final : public WebSocketSession, public std::enable_shared_from_th
   // reads our close frame instead of a reset (unread input at close() makes the kernel send RST),
   // bounded by closeTimeout.
   void halfCloseAndLinger() {
-    if (!halfClosed_) {
-      error_code ignored;
-      socket_.shutdown(tcp::socket::shutdown_send, ignored);
-      halfClosed_ = true;
-    }
+    shutdownSend();
     if (readEof_) {
       finish();
       return;
