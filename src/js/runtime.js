@@ -183,7 +183,7 @@ function rpcProperty(target, prop) {
 const kSocketId = Symbol("socketId");
 const kClientEnd = Symbol("clientEnd");
 const kBinaryType = Symbol("binaryType");
-const sockets = new Map();  // id -> WebSocket (server ends), until closed
+const sockets = new Map();  // id -> WebSocket (server ends), until their last event
 
 // Compatibility-date behaviour (set by init from the Worker's compatibility date and flags).
 let binaryTypeDefault = "blob";  // "arraybuffer" before 2026-03-17
@@ -327,7 +327,8 @@ export function socketIdOf(socket) {
 // methods; sockets accepted with accept() to their event listeners.
 export function deliverSocketEvent(instance, id, hibernatable, kind, a, b, c) {
   const socket = serverEnd(id);
-  if (kind === "close") sockets.delete(id);
+  // A close, or a protocol error (which no close follows), is the socket's last event.
+  if (kind !== "message") sockets.delete(id);
   if (hibernatable) {
     if (kind === "message") return instance.webSocketMessage?.(socket, a);
     if (kind === "close") return instance.webSocketClose?.(socket, a, b, c);

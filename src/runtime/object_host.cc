@@ -107,7 +107,6 @@ WebSocketPair ObjectHost::acceptWebSocket(std::vector<std::string> tags) {
     socketClosed(*socket);
     throw;
   }
-  socket->markClientUsed();
   return WebSocketPair{socket, socket};
 }
 

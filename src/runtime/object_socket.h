@@ -74,9 +74,6 @@ class ObjectSocket final : public WebSocket,
   void closeEventHandled();
   bool accepted() const noexcept { return accepted_; }
   bool hibernatable() const noexcept { return hibernatable_; }
-  // The socket was handed to a Response (its client end is in use).
-  void markClientUsed() { clientUsed_ = true; }
-  bool clientUsed() const noexcept { return clientUsed_; }
   // The host is going away (shutdown): close the connection, drop the link.
   void detach();
   void noteAutoResponse() { autoResponseTime_ = std::chrono::system_clock::now(); }
@@ -110,7 +107,6 @@ class ObjectSocket final : public WebSocket,
   State state_ = State::kOpen;
   bool accepted_ = false;
   bool hibernatable_ = false;
-  bool clientUsed_ = false;
   bool closeSent_ = false;
   bool autoReplyToClose_ = true;
   bool closeReceived_ = false;   // the client's close frame arrived (it started the handshake)
